@@ -1,0 +1,418 @@
+// Package eaclient is a client for the Azure Enterprise Agreement Reporting
+// API (consumption.azure.com). It knows the API's HTTP side: the bearer key,
+// ETags and 304 Not Modified, paging, retries with backoff, size limits and
+// the quirks of real responses. It returns the domain types of package
+// billing and knows nothing of Prometheus.
+//
+// One Client serves one enrollment. Every method takes the ETag of the last
+// good response for the same request (empty for none); when the data has not
+// changed the method returns Meta.NotModified and no data.
+package eaclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Report names, as used in configuration, metrics and errors.
+const (
+	ReportBillingPeriods       = "billing_periods"
+	ReportBalanceSummary       = "balance_summary"
+	ReportUsageDetails         = "usage_details"
+	ReportMarketplaceCharges   = "marketplace_charges"
+	ReportPriceSheet           = "price_sheet"
+	ReportReservationDetails   = "reservation_details"
+	ReportReservationSummaries = "reservation_summaries"
+	ReportReservationCharges   = "reservation_charges"
+)
+
+// DefaultBaseURL is the EA Reporting API's host.
+const DefaultBaseURL = "https://consumption.azure.com"
+
+// Defaults for Config's zero values.
+const (
+	DefaultRequestTimeout = 2 * time.Minute
+	DefaultMaxBodyBytes   = 64 << 20  // one response of a report that is not paged
+	DefaultMaxPageBytes   = 256 << 20 // one page of usage details
+	DefaultMaxPages       = 100_000
+)
+
+// Retry bounds the retries of one request. Zero values take the defaults.
+type Retry struct {
+	// MaxAttempts is the number of requests made at most, the first included.
+	MaxAttempts int
+	// InitialBackoff is the wait before the first retry; each next one doubles,
+	// with jitter, up to MaxBackoff.
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+	// MaxElapsed bounds the time spent on one request including its retries.
+	// A Retry-After that would go past it ends the retries at once.
+	MaxElapsed time.Duration
+}
+
+// DefaultRetry is the retry policy when Config.Retry is zero.
+var DefaultRetry = Retry{MaxAttempts: 4, InitialBackoff: time.Second, MaxBackoff: time.Minute, MaxElapsed: 5 * time.Minute}
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL of the API, DefaultBaseURL when empty. nextLink URLs are
+	// followed only on this scheme and host.
+	BaseURL    string
+	Enrollment string
+	APIKey     string
+	// HTTPClient to use; a client with sane transport defaults when nil.
+	// Its CheckRedirect is replaced so that the key never follows a
+	// redirect to another host.
+	HTTPClient *http.Client
+	// RequestTimeout bounds one HTTP request including reading its body.
+	RequestTimeout time.Duration
+	Retry          Retry
+	MaxBodyBytes   int64
+	MaxPageBytes   int64
+	MaxPages       int
+	UserAgent      string
+	// ObserveRequest, when set, is called once per HTTP request with the
+	// report and the status code ("200", "304", "429") or "error" when no
+	// response came back.
+	ObserveRequest func(report, code string)
+	Logger         *slog.Logger
+}
+
+// Meta describes a successful call.
+type Meta struct {
+	// ETag of the response; pass it to the next call of the same request.
+	ETag string
+	// NotModified is true when the server answered 304: the data is the
+	// same as the one the ETag was taken from, and none was returned.
+	NotModified bool
+	// Rows decoded, and bytes of response body read, over all pages.
+	Rows     int
+	Bytes    int64
+	Pages    int
+	Requests int
+}
+
+// Client calls the EA Reporting API for one enrollment. It is safe for
+// concurrent use.
+type Client struct {
+	base       *url.URL
+	enrollment string
+	key        secret
+	http       *http.Client
+	cfg        Config
+	retry      Retry
+	logger     *slog.Logger
+}
+
+// secret keeps the API key out of fmt and slog output.
+type secret string
+
+func (secret) String() string                 { return "<secret>" }
+func (secret) GoString() string               { return "<secret>" }
+func (secret) LogValue() slog.Value           { return slog.StringValue("<secret>") }
+func (s secret) MarshalText() ([]byte, error) { return []byte("<secret>"), nil }
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("base URL: %w", err)
+	}
+	if base.Scheme != "http" && base.Scheme != "https" || base.Host == "" {
+		return nil, fmt.Errorf("base URL %q: want an absolute http or https URL", cfg.BaseURL)
+	}
+	if cfg.Enrollment == "" {
+		return nil, errors.New("enrollment number is empty")
+	}
+	if cfg.APIKey == "" {
+		return nil, errors.New("API key is empty")
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxPageBytes <= 0 {
+		cfg.MaxPageBytes = DefaultMaxPageBytes
+	}
+	if cfg.MaxPages <= 0 {
+		cfg.MaxPages = DefaultMaxPages
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "azure_ea_exporter"
+	}
+	r := cfg.Retry
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = DefaultRetry.MaxAttempts
+	}
+	if r.InitialBackoff <= 0 {
+		r.InitialBackoff = DefaultRetry.InitialBackoff
+	}
+	if r.MaxBackoff <= 0 {
+		r.MaxBackoff = DefaultRetry.MaxBackoff
+	}
+	if r.MaxElapsed <= 0 {
+		r.MaxElapsed = DefaultRetry.MaxElapsed
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var hc http.Client
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
+	} else {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.ResponseHeaderTimeout = cfg.RequestTimeout
+		tr.MaxIdleConnsPerHost = 4
+		hc.Transport = tr
+	}
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !sameOrigin(req.URL, base) {
+			return fmt.Errorf("refusing redirect to foreign host %s", req.URL.Host)
+		}
+		if len(via) >= 5 {
+			return errors.New("too many redirects")
+		}
+		return nil
+	}
+	return &Client{
+		base:       base,
+		enrollment: cfg.Enrollment,
+		key:        secret(cfg.APIKey),
+		http:       &hc,
+		cfg:        cfg,
+		retry:      r,
+		logger:     logger,
+	}, nil
+}
+
+// Enrollment returns the enrollment number the client reads.
+func (c *Client) Enrollment() string { return c.enrollment }
+
+func sameOrigin(u, base *url.URL) bool {
+	return strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Host, base.Host)
+}
+
+// endpoint builds the URL of an API path under the enrollment, e.g.
+// endpoint("v3", "billingPeriods/202611/usagedetails", nil).
+func (c *Client) endpoint(version, rest string, query url.Values) *url.URL {
+	u := *c.base
+	u.Path = strings.TrimRight(c.base.Path, "/") + "/" + version + "/enrollments/" + url.PathEscape(c.enrollment) + "/" + rest
+	u.RawPath = ""
+	if query != nil {
+		u.RawQuery = query.Encode()
+	}
+	return &u
+}
+
+// response is one HTTP response whose body the caller decodes.
+type response struct {
+	status int
+	etag   string
+	body   io.Reader
+}
+
+// get sends a GET for report to u and retries what is worth retrying. On a
+// 200 it calls decode with the body, limited to maxBytes; on a 304 it returns
+// notModified. decode runs under the request's timeout. Decode errors are not
+// retried: rows may already have been handed to the caller.
+func (c *Client) get(ctx context.Context, report string, u *url.URL, etag string, maxBytes int64, meta *Meta, decode func(response) error) (notModified bool, err error) {
+	start := time.Now()
+	var lastErr *Error
+	for attempt := 1; ; attempt++ {
+		retryAfter, notMod, err := c.attempt(ctx, report, u, etag, maxBytes, meta, decode)
+		if err == nil {
+			return notMod, nil
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			return false, err
+		}
+		e.Attempts = attempt
+		lastErr = e
+		if !retryable(e) || ctx.Err() != nil || attempt >= c.retry.MaxAttempts {
+			return false, lastErr
+		}
+		wait := retryAfter
+		if wait <= 0 {
+			wait = c.backoff(attempt)
+		}
+		if time.Since(start)+wait > c.retry.MaxElapsed {
+			return false, lastErr
+		}
+		c.logger.Debug("retrying API request", "report", report, "attempt", attempt, "wait", wait, "err", e)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, &Error{Report: report, Kind: KindTransport, Attempts: attempt, Err: ctx.Err(), Message: "cancelled while waiting to retry after: " + e.Error()}
+		case <-t.C:
+		}
+	}
+}
+
+// backoff returns the wait before retry number attempt: exponential with
+// "equal jitter" (half fixed, half random), so that many exporters throttled
+// at once do not come back in step.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.retry.InitialBackoff << (attempt - 1)
+	if d <= 0 || d > c.retry.MaxBackoff {
+		d = c.retry.MaxBackoff
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+func retryable(e *Error) bool {
+	switch e.Kind {
+	case KindTransport:
+		return !errors.Is(e.Err, context.Canceled)
+	case KindThrottled:
+		return true
+	case KindServer:
+		switch e.Status {
+		case 500, 502, 503, 504:
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Client) attempt(ctx context.Context, report string, u *url.URL, etag string, maxBytes int64, meta *Meta, decode func(response) error) (retryAfter time.Duration, notModified bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, false, &Error{Report: report, Kind: KindProtocol, Err: err}
+	}
+	req.Header.Set("Authorization", "bearer "+string(c.key))
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	meta.Requests++
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.observe(report, "error")
+		return 0, false, &Error{Report: report, Kind: KindTransport, Err: scrubURLError(err)}
+	}
+	defer resp.Body.Close()
+	c.observe(report, strconv.Itoa(resp.StatusCode))
+
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		meta.ETag = resp.Header.Get("ETag")
+		if meta.ETag == "" {
+			meta.ETag = etag
+		}
+		return 0, true, nil
+	case resp.StatusCode == http.StatusOK:
+		lr := &limitedReader{r: resp.Body, n: maxBytes}
+		err := decode(response{status: resp.StatusCode, etag: resp.Header.Get("ETag"), body: lr})
+		meta.Bytes += lr.read
+		if err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return 0, false, e
+			}
+			switch {
+			case errors.Is(err, errBodyTooLarge):
+				return 0, false, &Error{Report: report, Kind: KindProtocol, Status: resp.StatusCode, Message: fmt.Sprintf("response body larger than %d bytes", maxBytes)}
+			case ctx.Err() != nil:
+				return 0, false, &Error{Report: report, Kind: KindTransport, Err: fmt.Errorf("reading body: %w", ctx.Err())}
+			}
+			return 0, false, &Error{Report: report, Kind: KindDecode, Status: resp.StatusCode, Err: err}
+		}
+		// Drain what the decoder left so the connection can be reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return 0, false, nil
+	default:
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		e := &Error{Report: report, Kind: kindForStatus(resp.StatusCode), Status: resp.StatusCode, Message: excerpt(body, string(c.key))}
+		return retryAfterOf(resp.Header, time.Now()), false, e
+	}
+}
+
+func (c *Client) observe(report, code string) {
+	if c.cfg.ObserveRequest != nil {
+		c.cfg.ObserveRequest(report, code)
+	}
+}
+
+// scrubURLError drops the query string from a *url.Error: nextLink tokens
+// are opaque and may be long; the key is never in a URL.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.RawQuery = ""
+			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+		}
+	}
+	return err
+}
+
+// Retry headers: 429 carries the consumption-specific header, 503 the
+// standard one. Both are seconds; Retry-After may also be an HTTP date.
+const headerRetryAfterMS = "x-ms-ratelimit-microsoft.consumption-retry-after"
+
+func retryAfterOf(h http.Header, now time.Time) time.Duration {
+	for _, name := range []string{headerRetryAfterMS, "Retry-After"} {
+		v := strings.TrimSpace(h.Get(name))
+		if v == "" {
+			continue
+		}
+		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+			return time.Duration(s * float64(time.Second))
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			if d := t.Sub(now); d > 0 {
+				return d
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+var errBodyTooLarge = errors.New("response body too large")
+
+// limitedReader fails, rather than truncating silently, past n bytes.
+type limitedReader struct {
+	r    io.Reader
+	n    int64
+	read int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.read >= l.n {
+		// Probe one byte: exactly n bytes is fine.
+		var one [1]byte
+		k, err := l.r.Read(one[:])
+		if k > 0 {
+			return 0, errBodyTooLarge
+		}
+		return 0, err
+	}
+	if rem := l.n - l.read; int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	k, err := l.r.Read(p)
+	l.read += int64(k)
+	return k, err
+}
