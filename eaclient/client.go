@@ -189,16 +189,26 @@ func New(cfg Config) (*Client, error) {
 		}
 		return nil
 	}
+	key := cfg.APIKey
+	cfg.APIKey = "" // kept only as a secret
 	return &Client{
 		base:       base,
 		enrollment: cfg.Enrollment,
-		key:        secret(cfg.APIKey),
+		key:        secret(key),
 		http:       &hc,
 		cfg:        cfg,
 		retry:      r,
 		logger:     logger,
 	}, nil
 }
+
+// String describes the client without its key.
+func (c *Client) String() string {
+	return fmt.Sprintf("eaclient.Client{enrollment: %q, base: %q}", c.enrollment, c.base)
+}
+
+// GoString is String, so that %#v does not print the key either.
+func (c *Client) GoString() string { return c.String() }
 
 // Enrollment returns the enrollment number the client reads.
 func (c *Client) Enrollment() string { return c.enrollment }

@@ -170,7 +170,8 @@ func (f *Fault) writeHuge(w http.ResponseWriter, etag string) {
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	_, _ = bw.WriteString("[")
-	pad := []byte(strings.Repeat(" ", 64<<10))
+	// Elements, not white space: a real oversized answer is many rows.
+	pad := []byte(strings.Repeat(`{"id":"huge","meterId":"00000000-0000-0000-0000-000000000000","unitPrice":1},`, 800))
 	for n := int64(0); n < f.HugeBytes; n += int64(len(pad)) {
 		if _, err := bw.Write(pad); err != nil {
 			return

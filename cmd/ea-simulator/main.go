@@ -1,0 +1,71 @@
+// Command ea-simulator serves a simulated Azure EA Reporting API on a local
+// port: the same routes, versions, paging, ETags and quirks as the real
+// (retired) API, over a deterministic synthetic enrollment. Point the
+// exporter's base_url at it, with the key it prints.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/simulator"
+)
+
+func main() {
+	var (
+		listen     = kingpin.Flag("listen-address", "Address to serve the simulated API on.").Default("127.0.0.1:9781").String()
+		enrollment = kingpin.Flag("enrollment", "Enrollment number.").Default("100").String()
+		currency   = kingpin.Flag("currency", "Currency code of the enrollment.").Default("USD").String()
+		rows       = kingpin.Flag("rows-per-day", "Usage rows per day (a month has about 30 times as many).").Default("200").Int()
+		spend      = kingpin.Flag("monthly-spend", "Typical usage cost of a month.").Default("180000").Float64()
+		periods    = kingpin.Flag("periods", "Billing periods of history, the current one included.").Default("13").Int()
+		pageSize   = kingpin.Flag("page-size", "Usage rows per page.").Default("1000").Int()
+		scenario   = kingpin.Flag("scenario", "Commitment scenario: healthy or overage.").Default(simulator.ScenarioHealthy).Enum(simulator.ScenarioHealthy, simulator.ScenarioOverage)
+		seed       = kingpin.Flag("seed", "Seed of the synthetic data.").Default("1").Uint64()
+		keyFile    = kingpin.Flag("key-file", "Write the accepted API key to this file (mode 0600).").String()
+		bump       = kingpin.Flag("bump-interval", "Change the current period's data (new ETags) this often; 0 never.").Default("0s").Duration()
+	)
+	kingpin.HelpFlag.Short('h')
+	kingpin.Parse()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	sim := simulator.New(simulator.Options{
+		Enrollment: *enrollment, Currency: *currency, UsageRowsPerDay: *rows, MonthlySpend: *spend,
+		Periods: *periods, PageSize: *pageSize, Scenario: *scenario, Seed: *seed,
+	})
+	if *keyFile != "" {
+		if err := os.WriteFile(*keyFile, []byte(sim.APIKey()+"\n"), 0o600); err != nil {
+			logger.Error("writing key file", "err", err)
+			os.Exit(1)
+		}
+	} else {
+		fmt.Println(sim.APIKey())
+	}
+	if *bump > 0 {
+		go func() {
+			for range time.Tick(*bump) {
+				sim.Bump()
+			}
+		}()
+	}
+	srv := &http.Server{Addr: *listen, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		_ = srv.Close()
+	}()
+	logger.Info("serving simulated EA Reporting API", "address", *listen, "enrollment", *enrollment, "scenario", *scenario)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("serving", "err", err)
+		os.Exit(1)
+	}
+}
