@@ -200,7 +200,8 @@ func TestSimulatorExpiredKey(t *testing.T) {
 
 func TestSimulatorFaultsThroughClient(t *testing.T) {
 	ctx := context.Background()
-XX, Status: 429, RetryAfter: 10 * time.Millisecond, Times: 1})
+	sim, c := startSim(t, simulator.Options{UsageRowsPerDay: 20}, func(c *eaclient.Config) { c.MaxBodyBytes = 1 << 20 })
+	sim.AddFault(simulator.Fault{Report: "balance_summary", Status: 429, RetryAfter: 10 * time.Millisecond, Times: 1})
 	if _, meta, err := c.BalanceSummary(ctx, "", ""); err != nil || meta.Requests != 2 {
 		t.Errorf("throttled once then ok: %+v %v", meta, err)
 	}
