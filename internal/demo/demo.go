@@ -1,0 +1,115 @@
+// Package demo runs the EA Reporting API simulator in-process and builds a
+// configuration pointing at it, so that `azure_ea_exporter --demo` serves
+// realistic metrics with no credentials and no network.
+package demo
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/config"
+	"github.com/azure-ea-exporter/azure_ea_exporter/simulator"
+)
+
+// Demo is a running simulated API with two enrollments: "100", a healthy
+// USD enrollment, and "200", a EUR enrollment whose commitment ran out
+// during the current billing period.
+type Demo struct {
+	servers []*http.Server
+	sims    []*simulator.Server
+	urls    []string
+	stop    chan struct{}
+}
+
+// Start serves the simulated enrollments on loopback ports. Their data
+// changes every bumpEvery (new ETags), as the real API's does daily.
+func Start(bumpEvery time.Duration, logger *slog.Logger) (*Demo, error) {
+	d := &Demo{stop: make(chan struct{})}
+	for _, o := range []simulator.Options{
+		{Enrollment: "100", Currency: "USD", Scenario: simulator.ScenarioHealthy, Seed: 1},
+		{Enrollment: "200", Currency: "EUR", Scenario: simulator.ScenarioOverage, Seed: 2, MonthlySpend: 64000, Subscriptions: 10, UsageRowsPerDay: 120},
+	} {
+		sim := simulator.New(o)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		d.servers = append(d.servers, srv)
+		d.sims = append(d.sims, sim)
+		d.urls = append(d.urls, "http://"+ln.Addr().String())
+	}
+	if bumpEvery > 0 {
+		go func() {
+			t := time.NewTicker(bumpEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-d.stop:
+					return
+				case <-t.C:
+					for _, s := range d.sims {
+						s.Bump()
+					}
+				}
+			}
+		}()
+	}
+	logger.Warn("DEMO MODE: serving data from the built-in EA Reporting API simulator, not from Azure", "enrollments", "100, 200", "api", d.urls)
+	return d, nil
+}
+
+// Config returns the demo configuration, parsed by the same parser as a
+// configuration file.
+func (d *Demo) Config() (*config.Config, []string, error) {
+	y := fmt.Sprintf(`
+enrollments:
+  - number: "100"
+    api_key: %q
+    base_url: %q
+    billing_periods: 3
+  - number: "200"
+    api_key: %q
+    base_url: %q
+reports:
+  billing_periods:     { interval: 10m }
+  balance_summary:     { interval: 1m }
+  usage_details:       { interval: 2m }
+  marketplace_charges: { interval: 2m }
+  price_sheet:         { enabled: true, interval: 10m }
+  reservation_details: { interval: 5m }
+  reservation_charges: { interval: 5m }
+usage_details:
+  tags: { CostCenter: tag_cost_center, env: tag_env }
+budgets:
+  - name: platform
+    enrollment: "100"
+    amount: 40000
+    match: { department: Platform }
+  - name: data-analytics
+    enrollment: "100"
+    amount: 30000
+    match: { department: "Data & Analytics" }
+  - name: enrollment-200
+    enrollment: "200"
+    amount: 60000
+`, d.sims[0].APIKey(), d.urls[0], d.sims[1].APIKey(), d.urls[1])
+	return config.Parse([]byte(y), func(string) string { return "" })
+}
+
+// Close stops the simulated API.
+func (d *Demo) Close() {
+	select {
+	case <-d.stop:
+	default:
+		close(d.stop)
+	}
+	for _, s := range d.servers {
+		_ = s.Close()
+	}
+}

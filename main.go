@@ -1,0 +1,215 @@
+// Command azure_ea_exporter exports Azure Enterprise Agreement billing data
+// (commitment balance, overage, usage and marketplace cost, reservations)
+// from the EA Reporting API as Prometheus metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/collector"
+	"github.com/azure-ea-exporter/azure_ea_exporter/config"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/demo"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/ui"
+)
+
+const (
+	exporterName = "azure_ea_exporter"
+	// defaultAddress: the Prometheus port allocation range 9100-9999 is
+	// exhausted; 10168 is outside it and used by no widely deployed exporter.
+	defaultAddress = ":10168"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	app := kingpin.New(exporterName, "Prometheus exporter for Azure Enterprise Agreement billing (EA Reporting API).")
+	var (
+		configFile  = app.Flag("config.file", "Path to the configuration file.").Default(exporterName + ".yml").String()
+		configCheck = app.Flag("config.check", "Validate the configuration file, print every problem, and exit 0 (valid) or 1.").Bool()
+		demoMode    = app.Flag("demo", "Serve a built-in simulated enrollment; no configuration file or credentials needed.").Bool()
+		metricsPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		noExporter  = app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own Go and process metrics from /metrics.").Bool()
+		maxRequests = app.Flag("web.max-requests", "Maximum number of parallel scrape requests; 0 disables the limit.").Default("10").Int()
+		toolkit     = kingpinflag.AddFlags(app, defaultAddress)
+		logConfig   = &promslog.Config{}
+	)
+	promslogflag.AddFlags(app, logConfig)
+	app.Version(version.Print(exporterName))
+	app.HelpFlag.Short('h')
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", exporterName, err)
+		return 2
+	}
+	logger := promslog.New(logConfig)
+
+	if *configCheck {
+		return checkConfig(*configFile)
+	}
+
+	logger.Info("Starting "+exporterName, "version", version.Info())
+	logger.Info("Build context", "build_context", version.BuildContext())
+
+	load := func() (*config.Config, []string, error) { return config.Load(*configFile) }
+	if *demoMode {
+		d, err := demo.Start(time.Minute, logger)
+		if err != nil {
+			logger.Error("starting demo", "err", err)
+			return 1
+		}
+		defer d.Close()
+		load = d.Config
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(versioncollector.NewCollector(exporterName))
+	exp := collector.New(collector.Options{Logger: logger, UserAgent: exporterName + "/" + version.Version})
+	defer exp.Stop()
+	reg.MustRegister(exp)
+	safeCfg := config.NewSafeConfig(load, exp.Apply, reg, logger)
+	if err := safeCfg.Reload(); err != nil {
+		logger.Error("cannot start without a valid configuration", "file", *configFile)
+		return 1
+	}
+
+	gatherers := prometheus.Gatherers{reg}
+	var handler http.Handler
+	if *noExporter {
+		handler = promhttp.HandlerFor(gatherers, handlerOpts(logger, *maxRequests, nil))
+	} else {
+		selfReg := prometheus.NewRegistry()
+		selfReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		gatherers = append(gatherers, selfReg)
+		handler = promhttp.InstrumentMetricHandler(selfReg, promhttp.HandlerFor(gatherers, handlerOpts(logger, *maxRequests, selfReg)))
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle(*metricsPath, handler)
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !exp.Ready() {
+			http.Error(w, "Not ready: some reports have not completed their first refresh", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Ready")
+	})
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := safeCfg.Reload(); err != nil {
+			http.Error(w, fmt.Sprintf("failed to reload config: %s", err), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "Configuration reloaded")
+	})
+	mux.Handle("/status", ui.Status(exp, safeCfg, *demoMode, logger))
+	mux.Handle("/config", ui.Config(safeCfg, *demoMode, logger))
+	if *metricsPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Azure EA Exporter",
+			Description: "Prometheus exporter for Azure Enterprise Agreement billing",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: *metricsPath, Text: "Metrics"},
+				{Address: "status", Text: "Status", Description: "Every enrollment and report: last refresh, errors, ETags"},
+				{Address: "config", Text: "Configuration", Description: "The running configuration, keys redacted"},
+			},
+		})
+		if err != nil {
+			logger.Error("landing page", "err", err)
+			return 1
+		}
+		mux.Handle("/", landing)
+	}
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				logger.Info("SIGHUP received: reloading the configuration")
+				_ = safeCfg.Reload()
+			}
+		}
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(srv, toolkit, logger) }()
+	select {
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("serving HTTP", "err", err)
+			return 1
+		}
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			logger.Error("shutting down HTTP server", "err", err)
+		}
+	}
+	return 0
+}
+
+func handlerOpts(logger *slog.Logger, maxRequests int, reg prometheus.Registerer) promhttp.HandlerOpts {
+	return promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: maxRequests,
+		Registry:            reg,
+		EnableOpenMetrics:   true,
+	}
+}
+
+// checkConfig validates the configuration file and prints every problem.
+func checkConfig(path string) int {
+	_, warnings, err := config.Load(path)
+	for _, w := range warnings {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+	}
+	if err != nil {
+		var problems config.Problems
+		if errors.As(err, &problems) {
+			fmt.Fprintf(os.Stderr, "%s: %d problem(s):\n", path, len(problems))
+			for _, p := range problems {
+				fmt.Fprintf(os.Stderr, "  %s\n", p)
+			}
+		} else {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
+		}
+		return 1
+	}
+	fmt.Printf("%s: configuration is valid\n", path)
+	return 0
+}
