@@ -62,18 +62,18 @@ func date(y int, m time.Month, d, h, mi, s int) time.Time {
 func TestPublishedSamples(t *testing.T) {
 	ctx := context.Background()
 	ts := fixtureServer(t, map[string]string{
-		"/v2/enrollments/100/billingperiods":                          "billingperiods.json",
-		"/v3/enrollments/100/billingperiods/201507/balancesummary":    "balancesummary_array.json",
-		"/v3/enrollments/100/balancesummary":                          "balancesummary_object.json",
-		"/v3/enrollments/100/billingperiods/201808/usagedetails":      "usage_v3.json",
-		"/v3/enrollments/100/billingperiods/201704/usagedetails":      "usage_v2.json",
-		"/v3/enrollments/100/billingperiods/201703/usagedetails":      "usage_v1.json",
-		"/v3/enrollments/100/marketplacechargesbycustomdate":          "marketplace_observed.json",
+		"/v2/enrollments/100/billingperiods":                           "billingperiods.json",
+		"/v3/enrollments/100/billingperiods/201507/balancesummary":     "balancesummary_array.json",
+		"/v3/enrollments/100/balancesummary":                           "balancesummary_object.json",
+		"/v3/enrollments/100/billingperiods/201808/usagedetails":       "usage_v3.json",
+		"/v3/enrollments/100/billingperiods/201704/usagedetails":       "usage_v2.json",
+		"/v3/enrollments/100/billingperiods/201703/usagedetails":       "usage_v1.json",
+		"/v3/enrollments/100/marketplacechargesbycustomdate":           "marketplace_observed.json",
 		"/v3/enrollments/100/billingperiods/201509/marketplacecharges": "marketplace_doc_v3.json",
-		"/v3/enrollments/100/billingperiods/201704/pricesheet":        "pricesheet.json",
-		"/v2/enrollments/100/reservationdetails":                      "reservationdetails.json",
-		"/v2/enrollments/100/reservationsummaries":                    "reservationsummaries.json",
-		"/v4/enrollments/100/reservationcharges":                      "reservationcharges_observed.json",
+		"/v3/enrollments/100/billingperiods/201704/pricesheet":         "pricesheet.json",
+		"/v2/enrollments/100/reservationdetails":                       "reservationdetails.json",
+		"/v2/enrollments/100/reservationsummaries":                     "reservationsummaries.json",
+		"/v4/enrollments/100/reservationcharges":                       "reservationcharges_observed.json",
 	})
 	c := newTestClient(t, ts.URL)
 
