@@ -40,6 +40,9 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string, errs *[]error) {
 		}
 		n = n.Content[0]
 	}
+	if n.Kind == 0 { // an empty document
+		return
+	}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}

@@ -21,7 +21,7 @@ import (
 
 func main() {
 	var (
-		listen     = kingpin.Flag("listen-address", "Address to serve the simulated API on.").Default("127.0.0.1:9781").String()
+		listen     = kingpin.Flag("listen-address", "Address to serve the simulated API on.").Default("127.0.0.1:10169").String()
 		enrollment = kingpin.Flag("enrollment", "Enrollment number.").Default("100").String()
 		currency   = kingpin.Flag("currency", "Currency code of the enrollment.").Default("USD").String()
 		rows       = kingpin.Flag("rows-per-day", "Usage rows per day (a month has about 30 times as many).").Default("200").Int()
@@ -32,14 +32,24 @@ func main() {
 		seed       = kingpin.Flag("seed", "Seed of the synthetic data.").Default("1").Uint64()
 		keyFile    = kingpin.Flag("key-file", "Write the accepted API key to this file (mode 0600).").String()
 		bump       = kingpin.Flag("bump-interval", "Change the current period's data (new ETags) this often; 0 never.").Default("0s").Duration()
+		frozen     = kingpin.Flag("clock", "Freeze the simulator's clock at this RFC 3339 time (for reproducible data); default the real clock.").String()
 	)
 	kingpin.HelpFlag.Short('h')
 	kingpin.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
+	var now func() time.Time
+	if *frozen != "" {
+		t, err := time.Parse(time.RFC3339, *frozen)
+		if err != nil {
+			logger.Error("--clock", "err", err)
+			os.Exit(2)
+		}
+		now = func() time.Time { return t }
+	}
 	sim := simulator.New(simulator.Options{
 		Enrollment: *enrollment, Currency: *currency, UsageRowsPerDay: *rows, MonthlySpend: *spend,
-		Periods: *periods, PageSize: *pageSize, Scenario: *scenario, Seed: *seed,
+		Periods: *periods, PageSize: *pageSize, Scenario: *scenario, Seed: *seed, Now: now,
 	})
 	if *keyFile != "" {
 		if err := os.WriteFile(*keyFile, []byte(sim.APIKey()+"\n"), 0o600); err != nil {
