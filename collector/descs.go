@@ -56,6 +56,7 @@ var (
 	descLastSuccess = newDesc("last_success_timestamp_seconds", "End of the last successful refresh of the report.", "report")
 	descLastChange  = newDesc("last_change_timestamp_seconds", "When the report's data last changed: a new ETag, or the first load.", "report")
 	descDuration    = newDesc("refresh_duration_seconds", "Duration of the last refresh of the report.", "report")
+	descInterval    = newDesc("refresh_interval_seconds", "Configured polling interval of the report; data older than a few intervals is stale.", "report")
 	descRows        = newDesc("report_rows", "Rows read in the last full download of the report.", "report")
 	descRequests    = newDesc("api_requests_total", "HTTP requests to the EA Reporting API by status code (\"error\" when no response came back).", "report", "code")
 	descFailures    = newDesc("refresh_failures_total", "Failed refreshes of the report.", "report")

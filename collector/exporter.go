@@ -313,6 +313,7 @@ func (x *Exporter) collectEnrollment(ch chan<- prometheus.Metric, e *enrollment)
 	}
 	x.collectBudgets(ch, e)
 	for _, p := range e.pollers {
+		ch <- prometheus.MustNewConstMetric(descInterval, prometheus.GaugeValue, p.interval.Seconds(), n, p.name)
 		h := p.snapshot()
 		if h.Attempts == 0 {
 			continue

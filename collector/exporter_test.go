@@ -205,7 +205,7 @@ var billingMetrics = []string{
 
 var healthMetrics = []string{
 	"azure_ea_up", "azure_ea_last_success_timestamp_seconds", "azure_ea_last_change_timestamp_seconds",
-	"azure_ea_refresh_duration_seconds", "azure_ea_report_rows", "azure_ea_api_requests_total", "azure_ea_refresh_failures_total",
+	"azure_ea_refresh_duration_seconds", "azure_ea_refresh_interval_seconds", "azure_ea_report_rows", "azure_ea_api_requests_total", "azure_ea_refresh_failures_total",
 }
 
 func TestBillingMetricsGolden(t *testing.T) {
