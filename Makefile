@@ -21,14 +21,14 @@ FUZZTIME  ?= 30s
 BENCHCOUNT ?= 6
 EACLIENT_MIN_COVERAGE := 85
 
-.PHONY: all build test lint vet fmt staticcheck unit cover e2e bench fuzz clean
+.PHONY: all build test lint vet fmt staticcheck unit cover rules e2e bench fuzz clean
 
 all: lint build test
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) .
 
-test: lint unit cover
+test: lint rules unit cover
 
 lint: fmt vet staticcheck
 
@@ -52,6 +52,11 @@ cover:
 	rm -f .cover.eaclient.out; \
 	echo "eaclient statement coverage: $$pct% (floor $(EACLIENT_MIN_COVERAGE)%)"; \
 	awk -v p="$$pct" -v m="$(EACLIENT_MIN_COVERAGE)" 'BEGIN { exit (p+0 < m+0) }'
+
+# The bundled Prometheus rules: syntax, and the unit tests of every alert.
+rules:
+	promtool check rules rules/azure_ea.rules.yml
+	promtool test rules rules/azure_ea.rules_test.yml
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./... | tee bench.out
