@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -28,6 +27,7 @@ import (
 	"github.com/azure-ea-exporter/azure_ea_exporter/collector"
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/demo"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/exposition"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/ui"
 )
 
@@ -85,22 +85,30 @@ func run(args []string) int {
 	reg.MustRegister(versioncollector.NewCollector(exporterName))
 	exp := collector.New(collector.Options{Logger: logger, UserAgent: exporterName + "/" + version.Version})
 	defer exp.Stop()
-	reg.MustRegister(exp)
+	billingReg := prometheus.NewRegistry()
+	billingReg.MustRegister(exp)
 	safeCfg := config.NewSafeConfig(load, exp.Apply, reg, logger)
 	if err := safeCfg.Reload(); err != nil {
 		logger.Error("cannot start without a valid configuration", "file", *configFile)
 		return 1
 	}
 
-	gatherers := prometheus.Gatherers{reg}
-	var handler http.Handler
-	if *noExporter {
-		handler = promhttp.HandlerFor(gatherers, handlerOpts(logger, *maxRequests, nil))
-	} else {
-		selfReg := prometheus.NewRegistry()
+	// The billing metrics change only when a report refreshes: they are
+	// encoded once per change and served from memory. The exporter's own
+	// metrics are encoded on every scrape.
+	live := prometheus.Gatherers{reg}
+	var selfReg *prometheus.Registry
+	if !*noExporter {
+		selfReg = prometheus.NewRegistry()
 		selfReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		gatherers = append(gatherers, selfReg)
-		handler = promhttp.InstrumentMetricHandler(selfReg, promhttp.HandlerFor(gatherers, handlerOpts(logger, *maxRequests, selfReg)))
+		live = append(live, selfReg)
+	}
+	var handler http.Handler = &exposition.Handler{
+		Cached: billingReg, Generation: exp.Generation, Live: live,
+		OpenMetrics: true, MaxRequestsInFlight: *maxRequests, Logger: logger,
+	}
+	if selfReg != nil {
+		handler = promhttp.InstrumentMetricHandler(selfReg, handler)
 	}
 
 	mux := http.NewServeMux()
@@ -180,16 +188,6 @@ func run(args []string) int {
 		}
 	}
 	return 0
-}
-
-func handlerOpts(logger *slog.Logger, maxRequests int, reg prometheus.Registerer) promhttp.HandlerOpts {
-	return promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: maxRequests,
-		Registry:            reg,
-		EnableOpenMetrics:   true,
-	}
 }
 
 // checkConfig validates the configuration file and prints every problem.

@@ -36,8 +36,9 @@ type BalanceSummary struct {
 }
 
 // UsageRow is one line of the usage report: the consumption of one meter by
-// one resource on one day. Sources may reuse a UsageRow between callbacks, so
-// a consumer that keeps a row must copy it.
+// one resource on one day. Sources stream rows through a callback and may
+// reuse the row, its Tags map and the memory of its strings for the next
+// one: a consumer that keeps a string clones it (strings.Clone).
 type UsageRow struct {
 	Date             time.Time
 	Cost             float64

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,9 @@ type Exporter struct {
 
 	mu          sync.RWMutex
 	enrollments map[string]*enrollment
+
+	// gen counts changes of what Collect serves: refreshes and reloads.
+	gen atomic.Uint64
 
 	// Counters outlive reloads, so they live here rather than in pollers.
 	countersMu sync.Mutex
@@ -108,6 +112,7 @@ func (x *Exporter) Apply(cfg *config.Config) error {
 	x.mu.Lock()
 	x.enrollments = next
 	x.mu.Unlock()
+	x.gen.Add(1)
 	for _, e := range started {
 		e.start(x.ctx)
 		x.logger.Info("polling enrollment", "enrollment", e.number, "reports", len(e.pollers))
@@ -175,6 +180,7 @@ func (x *Exporter) newEnrollment(cfg *config.Config, ec *config.Enrollment, fp s
 			x.failures[key]++
 			x.countersMu.Unlock()
 		}
+		p.onRefreshed = func() { x.gen.Add(1) }
 		e.pollers = append(e.pollers, p)
 		e.byName[name] = p
 	}
@@ -242,6 +248,11 @@ func budgetNames(bs []budgetMatcher) string {
 	}
 	return s
 }
+
+// Generation changes whenever what Collect serves may have changed: after
+// every refresh and every reload. Between changes, an encoding of Collect's
+// output can be served again.
+func (x *Exporter) Generation() uint64 { return x.gen.Load() }
 
 // Stop stops every poller.
 func (x *Exporter) Stop() {

@@ -39,6 +39,8 @@ type poller struct {
 	// firstDone is closed after the first refresh, success or failure.
 	firstDone chan struct{}
 	onFailure func()
+	// onRefreshed runs after every completed refresh, success or failure.
+	onRefreshed func()
 
 	mu     sync.Mutex
 	health Health
@@ -147,6 +149,9 @@ func (p *poller) refreshOnce(ctx context.Context) bool {
 
 	changed, rows, err := p.report.refresh(ctx)
 	end := p.now()
+	if p.onRefreshed != nil {
+		defer p.onRefreshed() // after the health below is recorded
+	}
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		p.mu.Lock()
 		p.health.Running = false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -123,16 +124,47 @@ type usageAgg struct {
 	values  []string
 	sets    map[string]*usageSet
 	budgets map[string]float64
+	// intern shares label values between label sets ("Platform" is in
+	// thousands of them) and copies them out of the decoder's buffer, whose
+	// strings are only valid during the callback.
+	intern map[string]string
+	// Label sets and their label values are carved from slabs: one
+	// allocation per few hundred sets instead of two per set.
+	setSlab   []usageSet
+	labelSlab []string
 }
 
 type usageSet struct {
 	labels []string
 	cost   float64
-	qty    map[string]float64 // by unit
+	// Quantity by unit: nearly always one unit per label set, so the first
+	// is held inline and a map is made only for a second.
+	unit  string
+	qty   float64
+	units map[string]float64
+}
+
+func (s *usageSet) addQty(unit string, q float64, intern func(string) string) {
+	switch {
+	case s.unit == unit:
+		s.qty += q
+	case s.units != nil:
+		s.units[intern(unit)] += q
+	default:
+		s.units = map[string]float64{s.unit: s.qty, intern(unit): q}
+	}
+}
+
+// quantities returns the quantity per unit.
+func (s *usageSet) quantities() map[string]float64 {
+	if s.units != nil {
+		return s.units
+	}
+	return map[string]float64{s.unit: s.qty}
 }
 
 func newUsageAgg(l *usageLayout) *usageAgg {
-	return &usageAgg{l: l, values: make([]string, len(l.labels)), sets: map[string]*usageSet{}, budgets: map[string]float64{}}
+	return &usageAgg{l: l, values: make([]string, len(l.labels)), sets: map[string]*usageSet{}, budgets: map[string]float64{}, intern: map[string]string{}}
 }
 
 func (a *usageAgg) add(r *billing.UsageRow) error {
@@ -152,15 +184,15 @@ func (a *usageAgg) add(r *billing.UsageRow) error {
 	}
 	s := a.sets[string(a.key)] // no allocation for a lookup
 	if s == nil {
-		s = &usageSet{labels: slices.Clone(a.values)}
-		if a.l.withUnit {
-			s.qty = map[string]float64{}
-		}
+		s = a.newSet(r)
 		a.sets[string(a.key)] = s
 	}
 	s.cost += r.Cost
-	if s.qty != nil {
-		s.qty[r.UnitOfMeasure] += r.Quantity
+	if a.l.withUnit {
+		// Map keys go through intern: a map assignment stores the key it
+		// is given, even for a key already present, and the row's strings
+		// point into the decoder's buffer.
+		s.addQty(r.UnitOfMeasure, r.Quantity, a.interned)
 	}
 	for _, b := range a.l.budgets {
 		if b.matches(a.values) {
@@ -168,6 +200,36 @@ func (a *usageAgg) add(r *billing.UsageRow) error {
 		}
 	}
 	return nil
+}
+
+func (a *usageAgg) newSet(r *billing.UsageRow) *usageSet {
+	if len(a.setSlab) == cap(a.setSlab) {
+		a.setSlab = make([]usageSet, 0, 256)
+	}
+	a.setSlab = append(a.setSlab, usageSet{})
+	s := &a.setSlab[len(a.setSlab)-1]
+	n := len(a.values)
+	if cap(a.labelSlab)-len(a.labelSlab) < n {
+		a.labelSlab = make([]string, 0, 256*max(n, 1))
+	}
+	start := len(a.labelSlab)
+	for _, v := range a.values {
+		a.labelSlab = append(a.labelSlab, a.interned(v))
+	}
+	s.labels = a.labelSlab[start:len(a.labelSlab):len(a.labelSlab)]
+	if a.l.withUnit {
+		s.unit = a.interned(r.UnitOfMeasure)
+	}
+	return s
+}
+
+func (a *usageAgg) interned(v string) string {
+	if s, ok := a.intern[v]; ok {
+		return s
+	}
+	s := strings.Clone(v)
+	a.intern[s] = s
+	return s
 }
 
 // finish folds the label sets past maxSeries into one and returns the
@@ -184,7 +246,7 @@ func (a *usageAgg) finish(period string) periodEntry {
 		sort.Slice(sets, func(i, j int) bool { return sets[i].cost > sets[j].cost })
 		keep, tail := sets[:a.l.maxSeries-1], sets[a.l.maxSeries-1:]
 		folded = len(tail)
-		other := &usageSet{labels: slices.Clone(tail[0].labels), qty: map[string]float64{}}
+		other := &usageSet{labels: slices.Clone(tail[0].labels), unit: tail[0].unit}
 		for _, s := range tail {
 			for i, v := range s.labels {
 				if other.labels[i] != v {
@@ -192,8 +254,8 @@ func (a *usageAgg) finish(period string) periodEntry {
 				}
 			}
 			other.cost += s.cost
-			for u, q := range s.qty {
-				other.qty[u] += q
+			for u, q := range s.quantities() {
+				other.addQty(u, q, a.interned)
 			}
 		}
 		sets = keep
@@ -201,8 +263,8 @@ func (a *usageAgg) finish(period string) periodEntry {
 		for _, s := range sets {
 			if slices.Equal(s.labels, other.labels) {
 				s.cost += other.cost
-				for u, q := range other.qty {
-					s.qty[u] += q
+				for u, q := range other.quantities() {
+					s.addQty(u, q, a.interned)
 				}
 				merged = true
 			}
@@ -217,8 +279,9 @@ func (a *usageAgg) finish(period string) periodEntry {
 		l := append([]string{period}, s.labels...)
 		entry.series = append(entry.series, series{a.l.costDesc, period, s.cost, l})
 		if a.l.withUnit {
-			for _, u := range sortedKeys(s.qty) {
-				entry.series = append(entry.series, series{a.l.qtyDesc, period, s.qty[u], append(slices.Clip(l), u)})
+			qty := s.quantities()
+			for _, u := range sortedKeys(qty) {
+				entry.series = append(entry.series, series{a.l.qtyDesc, period, qty[u], append(slices.Clip(l), u)})
 			}
 		}
 	}

@@ -1,0 +1,104 @@
+package collector
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/config"
+	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
+	"github.com/azure-ea-exporter/azure_ea_exporter/simulator"
+)
+
+var (
+	pageOnce  sync.Once
+	pageData  [][]byte
+	pageRows  int
+	pageBytes int64
+)
+
+// usagePages are five 20,000-row usage pages from the simulator (100,000
+// rows, about 145 MB of real-looking JSON: a slice of a large enrollment's
+// month), fetched once over HTTP and kept in memory.
+func usagePages(b *testing.B) [][]byte {
+	pageOnce.Do(func() {
+		now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+		sim := simulator.New(simulator.Options{UsageRowsPerDay: 4000, PageSize: 20000, Now: func() time.Time { return now }})
+		ts := httptest.NewServer(sim)
+		defer ts.Close()
+		for p := 0; p < 5; p++ {
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/v3/enrollments/100/billingPeriods/202610/usagedetails?skiptoken=%d", ts.URL, p*20000), nil)
+			req.Header.Set("Authorization", "bearer "+sim.APIKey())
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				panic(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			pageData = append(pageData, data)
+			pageBytes += int64(len(data))
+			_, _ = eaclient.DecodeUsagePage(bytes.NewReader(data), func(*billing.UsageRow) error { pageRows++; return nil })
+		}
+	})
+	return pageData
+}
+
+// benchLayout is the default dimensions plus two tag labels.
+func benchLayout(b *testing.B) *usageLayout {
+	cfg, _, err := config.Parse([]byte(`
+enrollments: [{number: "100", api_key: k}]
+usage_details: { tags: { CostCenter: tag_cost_center, env: tag_env } }
+budgets: [{name: p, enrollment: "100", amount: 1, match: {department: Platform}}]
+`), func(string) string { return "" })
+	if err != nil {
+		b.Fatal(err)
+	}
+	return newUsageLayout(cfg, "100")
+}
+
+// BenchmarkUsageDecodeAggregate decodes usage rows from bytes in memory and
+// aggregates them into label sets (default dimensions plus two tag labels,
+// and a budget), with the reference decoder (encoding/json into structs)
+// and with the scanner the client uses. One op is 100,000 rows into one
+// aggregate, as a refresh aggregates a month.
+func BenchmarkUsageDecodeAggregate(b *testing.B) {
+	pages := usagePages(b)
+	layout := benchLayout(b)
+	for _, dec := range []struct {
+		name string
+		fn   func(io.Reader, func(*billing.UsageRow) error) (string, error)
+	}{
+		{"decoder=reference", eaclient.DecodeUsagePageReference},
+		{"decoder=scanner", eaclient.DecodeUsagePage},
+	} {
+		b.Run(dec.name, func(b *testing.B) {
+			b.SetBytes(pageBytes)
+			b.ReportAllocs()
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			rows := 0
+			for range b.N {
+				agg := newUsageAgg(layout)
+				for _, data := range pages {
+					if _, err := dec.fn(bytes.NewReader(data), agg.add); err != nil {
+						b.Fatal(err)
+					}
+				}
+				rows += pageRows
+				if len(agg.sets) == 0 {
+					b.Fatal("no label sets")
+				}
+			}
+			runtime.ReadMemStats(&ms1)
+			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(rows), "allocs/row")
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

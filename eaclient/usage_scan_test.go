@@ -1,0 +1,208 @@
+package eaclient
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/simulator"
+)
+
+type decoded struct {
+	rows []billing.UsageRow
+	next string
+	err  error
+}
+
+// decodeWith runs a decoder and deep-copies what it hands out.
+func decodeWith(dec func(io.Reader, func(*billing.UsageRow) error) (string, error), r io.Reader) decoded {
+	var d decoded
+	d.next, d.err = dec(r, func(row *billing.UsageRow) error {
+		c := *row
+		c.Tags = nil
+		if len(row.Tags) > 0 {
+			c.Tags = maps.Clone(row.Tags)
+			for k, v := range c.Tags {
+				delete(c.Tags, k)
+				c.Tags[strings.Clone(k)] = strings.Clone(v)
+			}
+		}
+		v := reflect.ValueOf(&c).Elem()
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Field(i); f.Kind() == reflect.String {
+				f.SetString(strings.Clone(f.String()))
+			}
+		}
+		d.rows = append(d.rows, c)
+		return nil
+	})
+	return d
+}
+
+// agree checks that the scanner decodes input exactly as the reference:
+// the same rows and nextLink, or an error from both.
+func agree(t *testing.T, input []byte, readers ...func(io.Reader) io.Reader) {
+	t.Helper()
+	want := decodeWith(DecodeUsagePageReference, bytes.NewReader(input))
+	if len(readers) == 0 {
+		readers = []func(io.Reader) io.Reader{func(r io.Reader) io.Reader { return r }}
+	}
+	for _, wrap := range readers {
+		got := decodeWith(DecodeUsagePage, wrap(bytes.NewReader(input)))
+		if (want.err != nil) != (got.err != nil) {
+			t.Fatalf("reference err = %v, scanner err = %v\ninput: %.300q", want.err, got.err, input)
+		}
+		if want.err != nil {
+			continue
+		}
+		if got.next != want.next {
+			t.Fatalf("nextLink %q, reference %q", got.next, want.next)
+		}
+		if len(got.rows) != len(want.rows) {
+			t.Fatalf("%d rows, reference %d", len(got.rows), len(want.rows))
+		}
+		for i := range want.rows {
+			if !reflect.DeepEqual(got.rows[i], want.rows[i]) {
+				t.Fatalf("row %d:\n got %+v\nwant %+v\ninput: %.300q", i, got.rows[i], want.rows[i], input)
+			}
+		}
+	}
+}
+
+var chunkings = []func(io.Reader) io.Reader{
+	func(r io.Reader) io.Reader { return r },
+	iotest.OneByteReader,
+	iotest.HalfReader,
+	iotest.DataErrReader,
+}
+
+// withSmallBuffer makes the scanner start with a tiny buffer, so that rows
+// straddle refills and the buffer grows.
+func withSmallBuffer(t *testing.T) {
+	old := scanBufSize
+	scanBufSize = 16
+	t.Cleanup(func() { scanBufSize = old })
+}
+
+func TestScannerMatchesReferenceOnSamples(t *testing.T) {
+	withSmallBuffer(t)
+	files, _ := filepath.Glob("testdata/usage_*.json")
+	if len(files) < 3 {
+		t.Fatal("usage samples missing")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			agree(t, b, chunkings...)
+		})
+	}
+}
+
+func TestScannerMatchesReferenceOnSimulator(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	sim := simulator.New(simulator.Options{UsageRowsPerDay: 40, PageSize: 500, Now: func() time.Time { return now }})
+	ts := httptest.NewServer(sim)
+	defer ts.Close()
+	for _, v := range []string{"v1", "v2", "v3"} {
+		t.Run(v, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", ts.URL+"/"+v+"/enrollments/100/billingPeriods/202610/usagedetails?skiptoken=500", nil)
+			req.Header.Set("Authorization", "bearer "+sim.APIKey())
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			withSmallBuffer(t)
+			agree(t, b, chunkings...)
+			// Every truncation of a page is an error for both.
+			for _, n := range []int{1, 10, len(b) / 3, len(b) / 2, len(b) - 2, len(b) - 1} {
+				agree(t, b[:n])
+			}
+		})
+	}
+}
+
+// Quirks and edge cases, each held to the reference decoder.
+var quirkPages = []string{
+	`{"data":[{"cost":1.5,"departmentName":"Caf\u00e9 \ud83d\ude00 \ud83d lone","meterName":"a\"b\\c\/d\n"}],"nextLink":"https://h/x?a=1\u0026b=2"}`,
+	`{"data":[{"COST":2,"DepartmentName":"x","METERNAME":"m","ſubscriptionGuid":"long-s","\u0063ost":3}]}`,
+	`{"data":[{"cost":null,"extendedCost":4},{"extendedCost":5,"cost":"6"},{"cost":"","Cost":" 7 "},{"cost":1,"cost":null}]}`,
+	`{"data":[{"cost":1e400}]}`,
+	`{"data":[{"cost":"abc"}]}`,
+	`{"data":[{"cost":-0,"consumedQuantity":1E+2},{"consumedQuantity":0.5e-3}]}`,
+	`{"data":[{"cost":01}]}`,
+	`{"data":[{"cost":1.}]}`,
+	`{"data":[{"cost":+1}]}`,
+	`{"data":[{"chargesBilledSeparately":"True"},{"chargesBilledSeparately":"false"},{"chargesBilledSeparately":1},{"chargesBilledSeparately":null},{"chargesBilledSeparately":"maybe"}]}`,
+	`{"data":[{"chargesBilledSeparately":{}}]}`,
+	`{"data":[{"date":"2018-08-01T00:00:00"},{"date":"2017-04-27T23:01:43.799Z"},{"date":"2019-05-01T23: 59: 59"},{"date":null},{"date":"2019-02-29T00:00:00"},{"date":"2017-08-29T06:56:29.1290704Z"},{"date":"2017-08-29T06:56:29.12907041Z"},{"date":"2019-04-01T02:00:00+02:00"},{"date":""}]}`,
+	`{"data":[{"date":17}]}`,
+	`{"data":[{"date":"2018-13-01T00:00:00"}]}`,
+	`{"data":[{"tags":"{  \"env\": \"prod\",  \"team\": \"a\"}"},{"tags":""},{"tags":"{}"},{"tags":"string"},{"tags":"{broken"},{"tags":{"env":"obj","n":3,"x":null,"b":true,"o":{"z":1}}},{"tags":null},{"tags":"{\"a\":\"1\",\"a\":\"2\"}"},{"tags":"{\"k\\\"q\":\"v\"}"},{"tags":"{\"n\":1}"},{"tags":"[1]"},{"tags":"  "},{"tags":"{\"a\":\"b\"} x"}]}`,
+	`{"data":[{"tags":7}]}`,
+	`{"data":[{"departmentName":5}]}`,
+	`{"data":[{"departmentName":null,"meterName":"m"}]}`,
+	`{"data":[{"unknown":{"deep":[1,2,{"a":[[[]]]}],"s":"x"},"other":[true,false,null,-1.5e3],"cost":2}]}`,
+	`{"data":[{"unknown":{"a" 1}}]}`,
+	`{"data":[{"unknown":[1,]}]}`,
+	`{"data":[{"unknown":tru}]}`,
+	`{"data":[null,{"cost":1}]}`,
+	`{"data":[1]}`,
+	`{"data":null,"nextLink":null}`,
+	`{"data":{}}`,
+	`{"nextLink":5,"data":[]}`,
+	`{"id":"x","data":[],"nextLink":"n","extra":{"a":[1,{"b":"c"}]}}`,
+	` { "data" : [ { "cost" : 1 } , { "cost" : 2 } ] , "nextLink" : "" } `,
+	`{"data":[{"cost":1}]} {}`,
+	`{"data":[{"cost":1}]}x`,
+	`[]`,
+	`{"data":[{"meterName":"bad utf8 \xff\xfe end"}]}`,
+	`{"data":[{"meterName":"ctl` + "\x01" + `"}]}`,
+	`{"data":[{"meterName":"bad escape \x"}]}`,
+	`{"data":[{"meterName":"bad \u12G4"}]}`,
+	`{"data":[{"cost":1,}]}`,
+	`{"data":[{"cost":1}],}`,
+	`{"da\u0074a":[{"cost":1}]}`,
+	`{"DATA":[{"cost":1}],"NEXTLINK":"up"}`,
+	`{}`,
+	``,
+	`{"data":[{"cost":1}]`,
+}
+
+func TestScannerMatchesReferenceOnQuirks(t *testing.T) {
+	withSmallBuffer(t)
+	for i, p := range quirkPages {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			agree(t, []byte(p), chunkings...)
+		})
+	}
+}
+
+// FuzzScannerMatchesReference: on any input the fast decoder agrees with
+// the reference decoder.
+func FuzzScannerMatchesReference(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(s)
+	}
+	for _, p := range quirkPages {
+		f.Add([]byte(p))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		agree(t, b, func(r io.Reader) io.Reader { return r }, iotest.OneByteReader)
+	})
+}
