@@ -16,7 +16,7 @@ func (w *jw) raw(s string) { w.b = append(w.b, s...) }
 
 // key writes `"name":` preceded by a comma unless it opens an object.
 func (w *jw) key(name string) {
-	if n := len(w.b); n > 0 && w.b[n-1] != '{' && w.b[n-1] != '[' {
+	if n := len(w.b); n > 0 && w.b[n-1] != '{' && w.b[n-1] != '[' && w.b[n-1] != ',' {
 		w.b = append(w.b, ',')
 	}
 	w.b = append(w.b, '"')

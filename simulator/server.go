@@ -29,9 +29,11 @@ import (
 
 // Server is the simulated API. It implements http.Handler.
 type Server struct {
-	d       *dataset
-	key     string
-	version atomic.Int64
+	d         *dataset
+	key       string
+	version   atomic.Int64
+	fragOnce  sync.Once
+	fragments *fragments
 
 	mu       sync.Mutex
 	faults   []*Fault
@@ -375,7 +377,12 @@ func (s *Server) late() int { return int(s.version.Load()) * max(1, s.d.o.UsageR
 // render writes the whole response body for req, and for a paged report the
 // nextLink it carries.
 func (s *Server) render(req request, r *http.Request) ([]byte, string, error) {
-	w := &jw{b: make([]byte, 0, 4096)}
+	w := &jw{}
+	if req.report == "usage_details" {
+		w.b = make([]byte, 0, s.d.o.PageSize*1600+256)
+	} else {
+		w.b = make([]byte, 0, 4096)
+	}
 	switch req.report {
 	case "billing_periods":
 		s.writeBillingPeriods(w, req)
@@ -558,26 +565,80 @@ var resourceTypes = map[string]string{
 	"Microsoft.KeyVault": "vaults", "Microsoft.Synapse": "workspaces", "Microsoft.Insights": "metricAlerts",
 }
 
+// Row fragments that depend only on the meter or the subscription are
+// rendered once: the simulator must serve a million rows faster than the
+// exporter reads them, or a benchmark measures the simulator.
+type fragments struct {
+	meterHead [5][]string // v3+ head fields, by version
+	meter     []string    // product ... meterName
+	sub       []string    // account ... subscriptionName
+	deptTail  []string    // departmentName, costCenter
+}
+
+func (s *Server) frags() *fragments {
+	s.fragOnce.Do(func() {
+		f := &fragments{}
+		for mi := range meters {
+			mt := &meters[mi]
+			w := &jw{}
+			w.str("serviceName", mt.serviceName)
+			w.str("serviceTier", mt.serviceTier)
+			w.str("location", mt.location)
+			w.bool("chargesBilledSeparately", false)
+			w.str("partNumber", mt.partNumber)
+			w.str("resourceGuid", mt.id)
+			w.str("offerId", "MS-AZR-0017P")
+			for v := 3; v <= 4; v++ {
+				f.meterHead[v] = append(f.meterHead[v], string(w.b)+",")
+			}
+			for v := 1; v <= 2; v++ {
+				f.meterHead[v] = append(f.meterHead[v], "")
+			}
+			w = &jw{b: []byte{'{'}}
+			w.str("product", mt.product)
+			w.str("meterId", mt.id)
+			w.str("meterCategory", mt.category)
+			w.str("meterSubCategory", mt.subcategory)
+			w.str("meterRegion", mt.region)
+			w.str("meterName", mt.name)
+			f.meter = append(f.meter, string(w.b[1:]))
+		}
+		for si := range s.d.subs {
+			sub := &s.d.subs[si]
+			dept := &departments[sub.dept]
+			short := "cloud-" + strings.ToLower(strings.Fields(dept.name)[0])
+			w := &jw{b: []byte{'{'}}
+			w.int("accountId", int64(190000+sub.dept*101))
+			w.int("departmentId", int64(79300+sub.dept))
+			w.str("accountOwnerEmail", short+"@contoso.example")
+			w.str("accountName", short)
+			w.str("serviceAdministratorId", "")
+			w.int("subscriptionId", int64(si+1)*1000003)
+			w.str("subscriptionGuid", sub.guid)
+			w.str("subscriptionName", sub.name)
+			f.sub = append(f.sub, string(w.b[1:]))
+			w = &jw{b: []byte{'{'}}
+			w.str("storeServiceIdentifier", "")
+			w.str("departmentName", dept.name)
+			w.str("costCenter", dept.costCenter)
+			f.deptTail = append(f.deptTail, string(w.b[1:]))
+		}
+		s.fragments = f
+	})
+	return s.fragments
+}
+
 func (s *Server) writeUsageRow(w *jw, version, m, i int) {
+	f := s.frags()
 	rb := s.d.row(m, i)
 	mt := &meters[rb.meter]
 	sub := &s.d.subs[rb.sub]
 	dept := &departments[sub.dept]
 	app := applications[int(mix(rb.h, 4, 0)%uint64(len(applications)))]
-	rg := "rg-" + app + "-" + sub.env
-	name := fmt.Sprintf("%s-%s-%02d", app, sub.env, mix(rb.h, 5, 0)%12)
 	date := monthStart(m).AddDate(0, 0, rb.day)
 
 	w.open()
-	if version >= 3 {
-		w.str("serviceName", mt.serviceName)
-		w.str("serviceTier", mt.serviceTier)
-		w.str("location", mt.location)
-		w.bool("chargesBilledSeparately", false)
-		w.str("partNumber", mt.partNumber)
-		w.str("resourceGuid", mt.id)
-		w.str("offerId", "MS-AZR-0017P")
-	}
+	w.raw(f.meterHead[min(version, 4)][rb.meter])
 	switch version {
 	case 1:
 		w.num("extendedCost", rb.cost)
@@ -586,46 +647,64 @@ func (s *Server) writeUsageRow(w *jw, version, m, i int) {
 	default:
 		w.num("cost", rb.cost)
 	}
-	w.int("accountId", int64(190000+sub.dept*101))
+	w.raw(",")
+	w.raw(f.sub[rb.sub])
 	w.int("productId", int64(1000000+rb.meter*37))
 	w.int("resourceLocationId", int64(10+rb.meter%7))
 	w.int("consumedServiceId", int64(60+rb.meter%9))
-	w.int("departmentId", int64(79300+sub.dept))
-	w.str("accountOwnerEmail", "cloud-"+strings.ToLower(strings.Fields(dept.name)[0])+"@contoso.example")
-	w.str("accountName", "cloud-"+strings.ToLower(strings.Fields(dept.name)[0]))
-	w.str("serviceAdministratorId", "")
-	w.int("subscriptionId", int64(rb.sub+1)*1000003)
-	w.str("subscriptionGuid", sub.guid)
-	w.str("subscriptionName", sub.name)
 	if version >= 3 {
 		w.time("date", date, "2006-01-02T15:04:05") // no zone, as in the v3 sample
 	} else {
 		w.time("date", date, "2006-01-02T15:04:05.000Z")
 	}
-	w.str("product", mt.product)
-	w.str("meterId", mt.id)
-	w.str("meterCategory", mt.category)
-	w.str("meterSubCategory", mt.subcategory)
-	w.str("meterRegion", mt.region)
-	w.str("meterName", mt.name)
+	w.raw(",")
+	w.raw(f.meter[rb.meter])
 	w.num("consumedQuantity", rb.quantity)
 	w.num("resourceRate", mt.rate)
-	w.str("resourceLocation", strings.ToLower(strings.ReplaceAll(mt.location, " ", "")))
+	w.str("resourceLocation", mt.resourceLocation)
 	w.str("consumedService", mt.consumedService)
-	w.str("instanceId", "/subscriptions/"+sub.guid+"/resourceGroups/"+rg+"/providers/"+mt.consumedService+"/"+resourceTypes[mt.consumedService]+"/"+name)
-	w.str("serviceInfo1", "")
-	w.str("serviceInfo2", "")
+	// /subscriptions/{guid}/resourceGroups/rg-{app}-{env}/providers/{service}/{type}/{app}-{env}-{nn}
+	w.key("instanceId")
+	w.raw(`"/subscriptions/`)
+	w.raw(sub.guid)
+	w.raw(`/resourceGroups/rg-`)
+	w.raw(app)
+	w.raw("-")
+	w.raw(sub.env)
+	w.raw("/providers/")
+	w.raw(mt.consumedService)
+	w.raw("/")
+	w.raw(resourceTypes[mt.consumedService])
+	w.raw("/")
+	w.raw(app)
+	w.raw("-")
+	w.raw(sub.env)
+	w.raw("-")
+	n := mix(rb.h, 5, 0) % 12
+	w.b = append(w.b, byte('0'+n/10), byte('0'+n%10), '"')
+	w.raw(`,"serviceInfo1":"","serviceInfo2":""`)
 	w.str("additionalInfo", `{  "ServiceType": "`+mt.serviceTier+`",  "ImageType": null,  "VCPUs": 4}`)
 	if mix(rb.h, 6, 0)%10 == 0 {
 		w.str("tags", "") // untagged resources exist in every enrollment
 	} else {
-		w.str("tags", `{  "CostCenter": "`+dept.costCenter+`",  "env": "`+sub.env+`",  "app": "`+app+`"}`)
+		w.key("tags")
+		w.raw(`"{  \"CostCenter\": \"`)
+		w.raw(dept.costCenter)
+		w.raw(`\",  \"env\": \"`)
+		w.raw(sub.env)
+		w.raw(`\",  \"app\": \"`)
+		w.raw(app)
+		w.raw(`\"}"`)
 	}
-	w.str("storeServiceIdentifier", "")
-	w.str("departmentName", dept.name)
-	w.str("costCenter", dept.costCenter)
+	w.raw(",")
+	w.raw(f.deptTail[rb.sub])
 	w.str("unitOfMeasure", mt.unit)
-	w.str("resourceGroup", rg)
+	w.key("resourceGroup")
+	w.raw(`"rg-`)
+	w.raw(app)
+	w.raw("-")
+	w.raw(sub.env)
+	w.raw(`"`)
 	w.close()
 }
 
