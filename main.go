@@ -51,6 +51,7 @@ func run(args []string) int {
 		metricsPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		noExporter  = app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own Go and process metrics from /metrics.").Bool()
 		maxRequests = app.Flag("web.max-requests", "Maximum number of parallel scrape requests; 0 disables the limit.").Default("10").Int()
+		storagePath = app.Flag("storage.path", "Directory where each report's last data and ETags are kept, so that a restart serves them at once and revalidates instead of downloading again. Empty: keep nothing.").Default("").String()
 		toolkit     = kingpinflag.AddFlags(app, defaultAddress)
 		logConfig   = &promslog.Config{}
 	)
@@ -83,7 +84,7 @@ func run(args []string) int {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector(exporterName))
-	exp := collector.New(collector.Options{Logger: logger, UserAgent: exporterName + "/" + version.Version})
+	exp := collector.New(collector.Options{Logger: logger, UserAgent: exporterName + "/" + version.Version, StoragePath: *storagePath})
 	defer exp.Stop()
 	billingReg := prometheus.NewRegistry()
 	billingReg.MustRegister(exp)

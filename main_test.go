@@ -3,9 +3,17 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/e2e-output.txt")
@@ -413,4 +423,105 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestTLSAndBasicAuth serves /metrics over TLS with basic auth through
+// --web.config.file (exporter-toolkit), end to end.
+func TestTLSAndBasicAuth(t *testing.T) {
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSigned(t)
+	writeTestFile(t, filepath.Join(dir, "cert.pem"), certPEM)
+	writeTestFile(t, filepath.Join(dir, "key.pem"), keyPEM)
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(dir, "web.yml"), []byte(fmt.Sprintf(`tls_server_config:
+  cert_file: %s
+  key_file: %s
+basic_auth_users:
+  prometheus: %s
+`, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), hash)))
+	addr := freePort(t)
+	startProc(t, "azure_ea_exporter", "--demo", "--web.listen-address", addr, "--web.config.file", filepath.Join(dir, "web.yml"))
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
+	url := "https://" + addr + "/metrics"
+	do := func(user, pass string) (int, string) {
+		req, _ := http.NewRequest("GET", url, nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, _ := do("prometheus", "s3cret")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no TLS answer: %d", code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, body := do("prometheus", "s3cret"); code != 200 || !strings.Contains(body, "azure_ea_up") {
+		t.Errorf("with credentials: %d", code)
+	}
+	if code, _ := do("", ""); code != 401 {
+		t.Errorf("without credentials: %d", code)
+	}
+	if code, _ := do("prometheus", "wrong"); code != 401 {
+		t.Errorf("wrong password: %d", code)
+	}
+	// Plain HTTP to the TLS port is refused.
+	if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Error("plain HTTP served the metrics")
+		}
+	}
+}
+
+func writeTestFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// selfSigned makes a certificate for localhost and 127.0.0.1.
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
 }

@@ -115,7 +115,9 @@ func (e *enrollment) start(ctx context.Context) {
 	}
 	// The billing periods report gates the others' first refresh.
 	if bp := e.byName[config.BillingPeriods]; bp != nil {
+		e.wg.Add(1)
 		go func() {
+			defer e.wg.Done()
 			select {
 			case <-bp.firstDone:
 			case <-bp.done:
@@ -132,4 +134,5 @@ func (e *enrollment) stop() {
 		e.cancel()
 	}
 	e.wg.Wait()
+	e.client.Close() // no keep-alive connection outlives the pollers
 }

@@ -7,16 +7,20 @@ package collector
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
 )
@@ -31,6 +35,12 @@ type Options struct {
 	Retry          eaclient.Retry
 	RequestTimeout time.Duration
 	UserAgent      string
+	// Limits of the API client (zero: the client's defaults).
+	MaxBodyBytes int64
+	MaxPages     int
+	// StoragePath, when set, is where each report's last snapshot and
+	// ETags are kept across restarts.
+	StoragePath string
 }
 
 // Exporter runs the pollers of every configured enrollment and serves their
@@ -43,6 +53,7 @@ type Exporter struct {
 
 	mu          sync.RWMutex
 	enrollments map[string]*enrollment
+	store       *store
 
 	// gen counts changes of what Collect serves: refreshes and reloads.
 	gen atomic.Uint64
@@ -64,12 +75,16 @@ func New(opts Options) *Exporter {
 		opts.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Exporter{
+	x := &Exporter{
 		opts: opts, logger: opts.Logger, ctx: ctx, cancel: cancel,
 		enrollments: map[string]*enrollment{},
 		requests:    map[[3]string]float64{},
 		failures:    map[[2]string]float64{},
 	}
+	if opts.StoragePath != "" {
+		x.store = &store{dir: opts.StoragePath}
+	}
+	return x
 }
 
 // Apply makes the running pollers match cfg: enrollments that are gone are
@@ -130,6 +145,7 @@ func (x *Exporter) newEnrollment(cfg *config.Config, ec *config.Enrollment, fp s
 	client, err := eaclient.New(eaclient.Config{
 		BaseURL: ec.BaseURL, Enrollment: ec.Number, APIKey: ec.Key(),
 		HTTPClient: x.opts.HTTPClient, Retry: x.opts.Retry, RequestTimeout: x.opts.RequestTimeout,
+		MaxBodyBytes: x.opts.MaxBodyBytes, MaxPages: x.opts.MaxPages,
 		UserAgent: x.opts.UserAgent, Logger: logger,
 		ObserveRequest: func(report, code string) {
 			if report == eaclient.ReportReservationSummaries {
@@ -183,9 +199,67 @@ func (x *Exporter) newEnrollment(cfg *config.Config, ec *config.Enrollment, fp s
 		p.onRefreshed = func() { x.gen.Add(1) }
 		e.pollers = append(e.pollers, p)
 		e.byName[name] = p
+		if x.store != nil {
+			x.restore(e, p)
+			p.persist = func(h Health) {
+				c, _ := cacheOf(p.report)
+				if err := x.store.save(e.number, p.name, layoutOf(e, p.report), c, h); err != nil {
+					p.logger.Warn("cannot save the report's data for a restart", "err", err)
+				}
+			}
+		}
 	}
 	sortPollers(e.pollers, config.ReportNames)
 	return e, nil
+}
+
+// layoutOf fingerprints what a report's series look like, so that saved
+// data is not restored into another configuration's labels.
+func layoutOf(e *enrollment, r report) string {
+	switch r := r.(type) {
+	case *usageReport:
+		return e.fingerprintUsage()
+	case *marketplaceReport:
+		return budgetNames(r.budgets)
+	}
+	return ""
+}
+
+// restore serves a report's saved data until its first refresh, which
+// revalidates it with the saved ETags.
+func (x *Exporter) restore(e *enrollment, p *poller) {
+	c, ok := cacheOf(p.report)
+	if !ok {
+		return
+	}
+	resolve := staticDesc
+	if u, ok := p.report.(*usageReport); ok {
+		resolve = func(name string) *prometheus.Desc {
+			switch {
+			case name == "azure_ea_usage_cost":
+				return u.layout.costDesc
+			case name == "azure_ea_usage_quantity" && u.layout.qtyDesc != nil:
+				return u.layout.qtyDesc
+			}
+			return staticDesc(name)
+		}
+	}
+	entries, h, err := x.store.load(e.number, p.name, layoutOf(e, p.report), resolve)
+	switch {
+	case errors.Is(err, errNoState):
+		return
+	case err != nil:
+		p.logger.Warn("ignoring saved data", "err", err)
+		return
+	}
+	c.store(entries)
+	p.health.LastSuccess, p.health.LastChange, p.health.Rows = h.LastSuccess, h.LastChange, h.Rows
+	if ps, ok := entries[""].extra.([]billing.Period); ok && p.name == config.BillingPeriods {
+		e.mu.Lock()
+		e.periods = ps
+		e.mu.Unlock()
+	}
+	p.logger.Info("serving saved data until the first refresh", "saved_rows", h.Rows)
 }
 
 // adopt takes over the data, periods and health of the enrollment it
@@ -238,13 +312,15 @@ func compatible(a, b report) bool {
 
 func (e *enrollment) fingerprintUsage() string {
 	l := e.usage.layout
-	return labelKey(l.labels) + "|" + strconv.Itoa(l.maxSeries) + "|" + budgetNames(l.budgets) + "|" + strconv.FormatBool(l.withUnit)
+	// Plain separators: the fingerprint is stored in JSON, which would
+	// mangle labelKey's 0xff.
+	return strings.Join(l.labels, ",") + "|" + strconv.Itoa(l.maxSeries) + "|" + budgetNames(l.budgets) + "|" + strconv.FormatBool(l.withUnit)
 }
 
 func budgetNames(bs []budgetMatcher) string {
 	s := ""
 	for _, b := range bs {
-		s += b.name + "=" + labelKey(b.values) + ";"
+		s += fmt.Sprintf("%q=%q;", b.name, b.values)
 	}
 	return s
 }

@@ -56,6 +56,12 @@ var smallSim = simulator.Options{Subscriptions: 3, UsageRowsPerDay: 4, Periods: 
 // long: tests drive refreshes themselves after the first.
 func start(t *testing.T, o simulator.Options, extra string) *harness {
 	t.Helper()
+	return startWith(t, o, extra, Options{Retry: eaclient.Retry{MaxAttempts: 1}})
+}
+
+// startWith is start with the exporter's options (the clock is set here).
+func startWith(t *testing.T, o simulator.Options, extra string, opts Options) *harness {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	o.Now = clk.now
 	sim := simulator.New(o)
@@ -79,7 +85,8 @@ reports:
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := New(Options{Now: clk.now, Retry: eaclient.Retry{MaxAttempts: 1}})
+	opts.Now = clk.now
+	x := New(opts)
 	t.Cleanup(x.Stop)
 	if err := x.Apply(cfg); err != nil {
 		t.Fatal(err)

@@ -41,6 +41,8 @@ type poller struct {
 	onFailure func()
 	// onRefreshed runs after every completed refresh, success or failure.
 	onRefreshed func()
+	// persist saves the report after a refresh that brought new data.
+	persist func(Health)
 
 	mu     sync.Mutex
 	health Health
@@ -192,6 +194,12 @@ func (p *poller) refreshOnce(ctx context.Context) bool {
 		h.LastChange = end
 	}
 	p.logger.Debug("refreshed", "changed", changed, "rows", rows, "duration", h.Duration)
+	if changed && p.persist != nil {
+		saved := *h
+		p.mu.Unlock()
+		p.persist(saved)
+		p.mu.Lock()
+	}
 	return true
 }
 

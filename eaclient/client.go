@@ -210,6 +210,10 @@ func (c *Client) String() string {
 // GoString is String, so that %#v does not print the key either.
 func (c *Client) GoString() string { return c.String() }
 
+// Close releases the client's idle connections. The client may still be
+// used afterwards (it opens new ones).
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
 // Enrollment returns the enrollment number the client reads.
 func (c *Client) Enrollment() string { return c.enrollment }
 

@@ -436,33 +436,39 @@ var usageFieldTable = []field{
 	{"consumedService", fString, func(r *billing.UsageRow) *string { return &r.ConsumedService }},
 }
 
-// fieldsByLen indexes the table by the key's length, so that most keys are
-// rejected or found with one or two comparisons.
-var fieldsByLen = func() [32][]int {
-	var t [32][]int
-	for i, f := range usageFieldTable {
-		t[len(f.name)] = append(t[len(f.name)], i)
+// fieldIndex maps each field's lower-cased name to it. No two fields fold
+// to the same name, so a case-insensitive match is the one encoding/json
+// would pick.
+var fieldIndex = func() map[string]*field {
+	m := map[string]*field{}
+	for i := range usageFieldTable {
+		m[strings.ToLower(usageFieldTable[i].name)] = &usageFieldTable[i]
 	}
-	return t
+	return m
 }()
 
-// lookupField finds a field the way encoding/json does: an exact match, or
-// else a case-insensitive one (Unicode simple folding, as strings.EqualFold).
+// lookupField finds a field the way encoding/json does: an exact or a
+// case-insensitive match (Unicode simple folding, as strings.EqualFold).
 func lookupField(key []byte) *field {
-	if len(key) < len(fieldsByLen) {
-		for _, i := range fieldsByLen[len(key)] {
-			if string(key) == usageFieldTable[i].name {
-				return &usageFieldTable[i]
+	if len(key) <= 32 {
+		var low [32]byte
+		ascii := true
+		for i, c := range key {
+			if c >= utf8.RuneSelf {
+				ascii = false
+				break
 			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			low[i] = c
 		}
-		for _, i := range fieldsByLen[len(key)] {
-			if foldEq(key, usageFieldTable[i].name) {
-				return &usageFieldTable[i]
-			}
+		if ascii {
+			return fieldIndex[string(low[:len(key)])]
 		}
 	}
 	if hasHigh(key) {
-		// Non-ASCII letters can fold to ASCII ones (K, ſ) and change the length.
+		// Non-ASCII letters can fold to ASCII ones (K, ſ).
 		for i := range usageFieldTable {
 			if strings.EqualFold(string(key), usageFieldTable[i].name) {
 				return &usageFieldTable[i]
@@ -846,6 +852,20 @@ func (s *usageScanner) strHigh() (raw []byte, escaped, high bool, err error) {
 	i := s.pos + 1
 	buf := s.buf[:s.end]
 	for {
+		var acc uint64
+		for i+16 <= len(buf) {
+			v := binary.LittleEndian.Uint64(buf[i:])
+			u := binary.LittleEndian.Uint64(buf[i+8:])
+			q, b := v^quotes, v^backs
+			q2, b2 := u^quotes, u^backs
+			special := ((q - lsb) &^ q) | ((b - lsb) &^ b) | ((v - 0x20*lsb) &^ v) |
+				((q2 - lsb) &^ q2) | ((b2 - lsb) &^ b2) | ((u - 0x20*lsb) &^ u)
+			if special&msb != 0 {
+				break
+			}
+			acc |= v | u
+			i += 16
+		}
 		for i+8 <= len(buf) {
 			v := binary.LittleEndian.Uint64(buf[i:])
 			q, b := v^quotes, v^backs
@@ -853,10 +873,11 @@ func (s *usageScanner) strHigh() (raw []byte, escaped, high bool, err error) {
 			if special&msb != 0 {
 				break
 			}
-			if v&msb != 0 {
-				high = true
-			}
+			acc |= v
 			i += 8
+		}
+		if acc&msb != 0 {
+			high = true
 		}
 		j := i
 		for j < len(buf) {

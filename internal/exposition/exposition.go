@@ -55,10 +55,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	format := expfmt.Negotiate(r.Header)
+	accepted := expfmt.DefaultAcceptedFormats()
 	if h.OpenMetrics {
-		format = expfmt.NegotiateIncludingOpenMetrics(r.Header)
+		accepted = expfmt.DefaultOpenMetricsAcceptedFormats()
 	}
+	format := expfmt.NegotiateAccept(r.Header, accepted...)
 	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
 
 	var cached, live []byte
