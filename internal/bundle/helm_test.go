@@ -115,7 +115,8 @@ prometheusRule: { enabled: true }
 
 	dep := out[strings.Index(out, "kind: Deployment"):]
 	for _, want := range []string{"runAsNonRoot: true", "readOnlyRootFilesystem: true", "path: /-/healthy", "path: /-/ready",
-		"containerPort: 10168", "defaultMode: 0400", "- --config.file=/etc/azure_ea_exporter/azure_ea_exporter.yml", "memory: 128Mi"} {
+		"containerPort: 10168", "defaultMode: 0400", "- --config.file=/etc/azure_ea_exporter/azure_ea_exporter.yml", "memory: 128Mi",
+		"- --storage.path=/var/lib/azure_ea_exporter", "emptyDir: {}"} {
 		if !strings.Contains(dep, want) {
 			t.Errorf("Deployment lacks %q", want)
 		}
