@@ -67,20 +67,7 @@ func startWith(t *testing.T, o simulator.Options, extra string, opts Options) *h
 	sim := simulator.New(o)
 	ts := httptest.NewServer(sim)
 	t.Cleanup(ts.Close)
-	y := fmt.Sprintf(`
-enrollments:
-  - number: "100"
-    api_key: %[2]q
-    base_url: %[1]q
-reports:
-  billing_periods:     { interval: 1h }
-  balance_summary:     { interval: 1h }
-  usage_details:       { interval: 1h }
-  marketplace_charges: { interval: 1h }
-  price_sheet:         { enabled: true, interval: 1h }
-  reservation_details: { interval: 1h }
-  reservation_charges: { interval: 1h }
-`, ts.URL, sim.APIKey()) + extra
+	y := harnessYAML(ts.URL, sim.APIKey()) + extra
 	cfg, _, err := config.Parse([]byte(y), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -452,7 +439,11 @@ func TestReloadKeepsDataAndCounters(t *testing.T) {
 	}
 }
 
-func (h *harness) cfgYAML() string {
+func (h *harness) cfgYAML() string { return harnessYAML(h.url, h.sim.APIKey()) }
+
+// harnessYAML configures one enrollment on the simulator with every report
+// on and long intervals.
+func harnessYAML(url, key string) string {
 	return fmt.Sprintf(`
 enrollments:
   - number: "100"
@@ -466,7 +457,7 @@ reports:
   price_sheet:         { enabled: true, interval: 1h }
   reservation_details: { interval: 1h }
   reservation_charges: { interval: 1h }
-`, h.url, h.sim.APIKey())
+`, url, key)
 }
 
 func diffLines(a, b string) string {

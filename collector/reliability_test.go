@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -365,26 +366,42 @@ func TestReloadRestartsOnlyWhatChanged(t *testing.T) {
 	}
 }
 
-// countingHandler wraps the simulator and records the most requests of one
-// report in flight at once.
-type countingHandler struct {
-	h        http.Handler
+// countingTransport records the most usage requests in flight at once,
+// from the request until its body is closed, as the exporter sees them.
+type countingTransport struct {
 	inFlight atomic.Int32
 	max      atomic.Int32
 }
 
-func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.Contains(strings.ToLower(r.URL.Path), "usagedetails") {
-		n := c.inFlight.Add(1)
-		defer c.inFlight.Add(-1)
-		for {
-			m := c.max.Load()
-			if n <= m || c.max.CompareAndSwap(m, n) {
-				break
-			}
+type closeHook struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (c *closeHook) Close() error {
+	c.once.Do(c.done)
+	return c.ReadCloser.Close()
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.Contains(strings.ToLower(r.URL.Path), "usagedetails") {
+		return http.DefaultTransport.RoundTrip(r)
+	}
+	n := c.inFlight.Add(1)
+	for {
+		m := c.max.Load()
+		if n <= m || c.max.CompareAndSwap(m, n) {
+			break
 		}
 	}
-	c.h.ServeHTTP(w, r)
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil {
+		c.inFlight.Add(-1)
+		return nil, err
+	}
+	resp.Body = &closeHook{ReadCloser: resp.Body, done: func() { c.inFlight.Add(-1) }}
+	return resp, nil
 }
 
 // TestRefreshesNeverOverlap: even with an interval shorter than a refresh
@@ -393,9 +410,9 @@ func TestRefreshesNeverOverlap(t *testing.T) {
 	now := func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
 	sim := simulator.New(simulator.Options{UsageRowsPerDay: 3, Now: now})
 	sim.AddFault(simulator.Fault{Report: "usage_details", Latency: 30 * time.Millisecond})
-	ch := &countingHandler{h: sim}
-	ts := httptest.NewServer(ch)
+	ts := httptest.NewServer(sim)
 	defer ts.Close()
+	ct := &countingTransport{}
 	cfg, _, err := config.Parse([]byte(fmt.Sprintf(`
 enrollments: [{ number: "100", api_key: %q, base_url: %q }]
 reports: { usage_details: { interval: 5ms } }
@@ -403,7 +420,7 @@ reports: { usage_details: { interval: 5ms } }
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := New(Options{Now: now})
+	x := New(Options{Now: now, HTTPClient: &http.Client{Transport: ct}})
 	defer x.Stop()
 	if err := x.Apply(cfg); err != nil {
 		t.Fatal(err)
@@ -419,7 +436,7 @@ reports: { usage_details: { interval: 5ms } }
 	if sim.Requests("usage_details") < 10 {
 		t.Fatalf("only %d usage requests", sim.Requests("usage_details"))
 	}
-	if m := ch.max.Load(); m != 1 {
+	if m := ct.max.Load(); m != 1 {
 		t.Errorf("%d usage requests in flight at once", m)
 	}
 }
@@ -502,10 +519,15 @@ func TestCorruptSavedDataIsIgnored(t *testing.T) {
 	if lb.count("ignoring saved data") != len(config.ReportNames) {
 		t.Errorf("corrupt files not reported once each:\n%s", lb.String())
 	}
-	// And the next save replaces them.
-	if _, _, err := (&store{dir: dir}).load("100", "usage_details", h.x.enrollments["100"].fingerprintUsage(), staticDesc); err != nil && !strings.Contains(err.Error(), "unknown metric") {
-		t.Errorf("the corrupt file was not replaced: %v", err)
-	}
+	// And the first refresh's save replaces them (it may finish just after
+	// the exporter turns ready).
+	h.x.mu.RLock()
+	layout := h.x.enrollments["100"].fingerprintUsage()
+	h.x.mu.RUnlock()
+	waitUntil(t, "the corrupt file to be replaced", func() bool {
+		_, _, err := (&store{dir: dir}).load("100", "usage_details", layout, staticDesc)
+		return err == nil || strings.Contains(err.Error(), "unknown metric")
+	})
 }
 
 // TestKeyRotation: replacing the key file and reloading picks up the new

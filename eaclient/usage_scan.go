@@ -1193,23 +1193,8 @@ func appendUnquote(b, s []byte) ([]byte, error) {
 				return nil, errors.New("invalid string escape")
 			}
 			switch s[r] {
-			case '"', '\\', '/', '\'':
-				b = append(b, s[r])
-				r++
-			case 'b':
-				b = append(b, '\b')
-				r++
-			case 'f':
-				b = append(b, '\f')
-				r++
-			case 'n':
-				b = append(b, '\n')
-				r++
-			case 'r':
-				b = append(b, '\r')
-				r++
-			case 't':
-				b = append(b, '\t')
+			case '"', '\\', '/', '\'', 'b', 'f', 'n', 'r', 't':
+				b = append(b, simpleEscapes[s[r]])
 				r++
 			case 'u':
 				rr := getu4(s[r-1:])
@@ -1242,6 +1227,9 @@ func appendUnquote(b, s []byte) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// simpleEscapes maps the letter after a backslash to the byte it stands for.
+var simpleEscapes = [256]byte{'"': '"', '\\': '\\', '/': '/', '\'': '\'', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // getu4 decodes \uXXXX at the start of s, or returns -1.
 func getu4(s []byte) rune {
