@@ -145,13 +145,18 @@ type Usage struct {
 const DefaultMaxSeries = 50000
 
 // TagLabels returns the configured tags as (tag key, label name) pairs,
-// sorted by label name so that label order is stable.
+// sorted by label name (then tag key) so that label order is stable.
 func (u *Usage) TagLabels() [][2]string {
 	out := make([][2]string, 0, len(u.Tags))
 	for k, l := range u.Tags {
 		out = append(out, [2]string{k, l})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i][1] < out[j][1] })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i][1] != out[j][1] {
+			return out[i][1] < out[j][1]
+		}
+		return out[i][0] < out[j][0] // the same label twice: a stable order for the error
+	})
 	return out
 }
 
