@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -852,25 +853,20 @@ func (s *usageScanner) strHigh() (raw []byte, escaped, high bool, err error) {
 	i := s.pos + 1
 	buf := s.buf[:s.end]
 	for {
+		// Find the first quote, backslash or control character: eight
+		// bytes at a time while a whole word is left, then byte by byte.
+		// In a word, the lowest byte flagged by the test is always a real
+		// match (borrows only carry upwards), so its index is exact.
+		j := -1
 		var acc uint64
-		for i+16 <= len(buf) {
-			v := binary.LittleEndian.Uint64(buf[i:])
-			u := binary.LittleEndian.Uint64(buf[i+8:])
-			q, b := v^quotes, v^backs
-			q2, b2 := u^quotes, u^backs
-			special := ((q - lsb) &^ q) | ((b - lsb) &^ b) | ((v - 0x20*lsb) &^ v) |
-				((q2 - lsb) &^ q2) | ((b2 - lsb) &^ b2) | ((u - 0x20*lsb) &^ u)
-			if special&msb != 0 {
-				break
-			}
-			acc |= v | u
-			i += 16
-		}
 		for i+8 <= len(buf) {
 			v := binary.LittleEndian.Uint64(buf[i:])
 			q, b := v^quotes, v^backs
-			special := ((q - lsb) &^ q) | ((b - lsb) &^ b) | ((v - 0x20*lsb) &^ v)
-			if special&msb != 0 {
+			special := (((q - lsb) &^ q) | ((b - lsb) &^ b) | ((v - 0x20*lsb) &^ v)) & msb
+			if special != 0 {
+				k := uint(bits.TrailingZeros64(special)) >> 3
+				acc |= v & (1<<(8*k) - 1)
+				j = i + int(k)
 				break
 			}
 			acc |= v
@@ -879,22 +875,19 @@ func (s *usageScanner) strHigh() (raw []byte, escaped, high bool, err error) {
 		if acc&msb != 0 {
 			high = true
 		}
-		j := i
-		for j < len(buf) {
-			c := buf[j]
-			if c == '"' || c == '\\' || c < 0x20 {
-				break
+		if j < 0 {
+			for j = i; j < len(buf); j++ {
+				c := buf[j]
+				if c == '"' || c == '\\' || c < 0x20 {
+					break
+				}
+				if c >= utf8.RuneSelf {
+					high = true
+				}
 			}
-			if c >= utf8.RuneSelf {
-				high = true
+			if j >= len(buf) {
+				return nil, false, false, errMore
 			}
-			j++
-			if j-i == 8 {
-				break // back to the word loop
-			}
-		}
-		if j >= len(buf) {
-			return nil, false, false, errMore
 		}
 		switch c := buf[j]; {
 		case c == '"':
@@ -922,10 +915,8 @@ func (s *usageScanner) strHigh() (raw []byte, escaped, high bool, err error) {
 			default:
 				return nil, false, false, syntaxErr("in string escape code", buf[j+1])
 			}
-		case c < 0x20:
-			return nil, false, false, syntaxErr("in string literal", c)
 		default:
-			i = j // eight plain bytes: continue with words
+			return nil, false, false, syntaxErr("in string literal", c)
 		}
 	}
 }
