@@ -395,7 +395,13 @@ func (x *Exporter) collectEnrollment(ch chan<- prometheus.Metric, e *enrollment)
 			if s.period != "" && !tracked[s.period] {
 				continue // a period no longer tracked disappears
 			}
-			ch <- prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, s.value, append([]string{n}, s.labels...)...)
+			// Not Must: a snapshot restored from disk is not trusted to
+			// fit; a bad series is reported, never a panic.
+			m, err := prometheus.NewConstMetric(s.desc, prometheus.GaugeValue, s.value, append([]string{n}, s.labels...)...)
+			if err != nil {
+				m = prometheus.NewInvalidMetric(s.desc, err)
+			}
+			ch <- m
 		}
 	}
 	x.collectBudgets(ch, e)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
@@ -606,5 +607,40 @@ func TestKeyNeverInErrorsOrStatus(t *testing.T) {
 	}
 	if strings.Contains(h.cfg.String(), h.sim.APIKey()) {
 		t.Error("the configuration prints the key")
+	}
+}
+
+// TestSavedDataThatDoesNotFitIsReportedNotPanicked: a saved series with the
+// wrong labels (another version's file) makes the gather report an error
+// for that series; it never panics the exporter.
+func TestSavedDataThatDoesNotFitIsReportedNotPanicked(t *testing.T) {
+	dir := t.TempDir()
+	s := &store{dir: dir}
+	c := &cache{}
+	c.store(map[string]periodEntry{"202611": {etag: `"x"`, series: []series{{desc: balanceDescs.ending, period: "202611", value: 1, labels: nil}}}})
+	if err := s.save("100", config.BalanceSummary, "", c, Health{}); err != nil {
+		t.Fatal(err)
+	}
+	lb := &logBuffer{}
+	o := faultOpts(lb)
+	o.StoragePath = dir
+	o.Now = func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
+	sim := simulator.New(simulator.Options{Now: o.Now, UsageRowsPerDay: 3})
+	sim.AddFault(simulator.Fault{Hang: true}) // serve only the saved data
+	ts := httptest.NewServer(sim)
+	defer ts.Close()
+	cfg, _, err := config.Parse([]byte(harnessYAML(ts.URL, sim.APIKey())), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := New(o)
+	defer x.Stop()
+	if err := x.Apply(cfg); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(x)
+	if _, err := reg.Gather(); err == nil || !strings.Contains(err.Error(), "inconsistent label cardinality") {
+		t.Errorf("gather error = %v", err)
 	}
 }
