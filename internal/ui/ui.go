@@ -5,6 +5,7 @@ package ui
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -24,9 +25,9 @@ var tmpl = template.Must(template.New("status.html").Funcs(template.FuncMap{
 		}
 		d := time.Since(t).Round(time.Second)
 		if d < 0 {
-			return "in " + (-d).String()
+			return "in " + human(-d)
 		}
-		return d.String() + " ago"
+		return human(d) + " ago"
 	},
 	"ts": func(t time.Time) string {
 		if t.IsZero() {
@@ -36,6 +37,14 @@ var tmpl = template.Must(template.New("status.html").Funcs(template.FuncMap{
 	},
 	"dur": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 }).ParseFS(files, "status.html"))
+
+// human prints a duration as people read it: "3m20s", or "183 days".
+func human(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	}
+	return d.String()
+}
 
 type page struct {
 	Title       string
