@@ -965,16 +965,23 @@ func (s *usageScanner) number() error {
 	default:
 		return syntaxErr("in numeric literal", c)
 	}
-	if c, ok := at(); ok && c == '.' {
-		i++
+	// digits consumes one digit or more; what says where, for the error.
+	digits := func(what string) error {
 		c, ok := at()
 		if !ok {
 			return errMore
 		}
 		if c < '0' || c > '9' {
-			return syntaxErr("after decimal point in numeric literal", c)
+			return syntaxErr(what, c)
 		}
 		for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+		}
+		return nil
+	}
+	if c, ok := at(); ok && c == '.' {
+		i++
+		if err := digits("after decimal point in numeric literal"); err != nil {
+			return err
 		}
 	}
 	if c, ok := at(); ok && (c == 'e' || c == 'E') {
@@ -982,14 +989,8 @@ func (s *usageScanner) number() error {
 		if c, ok := at(); ok && (c == '+' || c == '-') {
 			i++
 		}
-		c, ok := at()
-		if !ok {
-			return errMore
-		}
-		if c < '0' || c > '9' {
-			return syntaxErr("in exponent of numeric literal", c)
-		}
-		for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+		if err := digits("in exponent of numeric literal"); err != nil {
+			return err
 		}
 	}
 	if i >= len(b) {
