@@ -20,12 +20,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/testproc"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/e2e-output.txt")
@@ -54,68 +55,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) string {
+// startProc starts one of the binaries built for the test run.
+func startProc(t *testing.T, name string, args ...string) *testproc.Proc {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// proc is a started binary whose output is kept for failure messages.
-type proc struct {
-	cmd *exec.Cmd
-	out *syncBuffer
-}
-
-// syncBuffer is written by the process's output copier and read by tests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-func startProc(t *testing.T, name string, args ...string) *proc {
-	t.Helper()
-	buf := &syncBuffer{}
-	cmd := exec.Command(filepath.Join(binDir, name), args...)
-	cmd.Stdout, cmd.Stderr = buf, buf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, out: buf}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_, _ = cmd.Process.Wait()
-		if t.Failed() {
-			t.Logf("%s output:\n%s", name, buf.String())
-		}
-	})
-	return p
+	return testproc.Start(t, "", filepath.Join(binDir, name), args...)
 }
 
 func waitHTTP(t *testing.T, url string, want int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == want {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s did not answer %d within 30s", url, want)
+	testproc.WaitHTTP(t, url, want, time.Now().Add(30*time.Second))
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -130,10 +78,10 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 // e2eEnv starts the simulator (frozen clock) and the exporter against it.
-func e2eEnv(t *testing.T) (exporterURL, dir, configPath string, exp *proc) {
+func e2eEnv(t *testing.T) (exporterURL, dir, configPath string, exp *testproc.Proc) {
 	t.Helper()
 	dir = t.TempDir()
-	simAddr := freePort(t)
+	simAddr := testproc.FreeAddr(t)
 	keyFile := filepath.Join(dir, "100.key")
 	startProc(t, "ea-simulator", "--listen-address", simAddr, "--key-file", keyFile, "--clock", "2026-11-28T12:00:00Z",
 		"--rows-per-day", "6", "--seed", "42", "--periods", "4")
@@ -163,7 +111,7 @@ budgets:
 	if err := os.WriteFile(configPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freePort(t)
+	addr := testproc.FreeAddr(t)
 	exp = startProc(t, "azure_ea_exporter", "--config.file", configPath, "--web.listen-address", addr, "--log.level", "debug")
 	exporterURL = "http://" + addr
 	waitHTTP(t, exporterURL+"/-/ready", 200)
@@ -268,7 +216,7 @@ func TestKeyNeverServedOrLogged(t *testing.T) {
 			t.Errorf("%s serves the API key", path)
 		}
 	}
-	if strings.Contains(exp.out.String(), k) {
+	if strings.Contains(exp.Output(), k) {
 		t.Error("the log contains the API key")
 	}
 }
@@ -311,7 +259,7 @@ func TestReloadAndShutdown(t *testing.T) {
 	if err := os.WriteFile(configPath, good, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := exp.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := exp.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -322,11 +270,11 @@ func TestReloadAndShutdown(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// SIGTERM: a clean exit.
-	if err := exp.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := exp.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- exp.cmd.Wait() }()
+	go func() { done <- exp.Cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -385,7 +333,7 @@ func TestFlags(t *testing.T) {
 
 // TestDemo runs the quick start's first command, as a new user would.
 func TestDemo(t *testing.T) {
-	addr := freePort(t)
+	addr := testproc.FreeAddr(t)
 	p := startProc(t, "azure_ea_exporter", "--demo", "--web.listen-address", addr)
 	waitHTTP(t, "http://"+addr+"/-/ready", 200)
 	_, body := get(t, "http://"+addr+"/metrics")
@@ -394,7 +342,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo /metrics lacks %s", want)
 		}
 	}
-	if !strings.Contains(p.out.String(), "DEMO MODE") {
+	if !strings.Contains(p.Output(), "DEMO MODE") {
 		t.Error("demo mode is not logged")
 	}
 }
@@ -442,7 +390,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 basic_auth_users:
   prometheus: %s
 `, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), hash)))
-	addr := freePort(t)
+	addr := testproc.FreeAddr(t)
 	startProc(t, "azure_ea_exporter", "--demo", "--web.listen-address", addr, "--web.config.file", filepath.Join(dir, "web.yml"))
 
 	pool := x509.NewCertPool()

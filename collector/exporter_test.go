@@ -83,6 +83,17 @@ func startWith(t *testing.T, o simulator.Options, extra string, opts Options) *h
 	return h
 }
 
+// run starts an exporter on cfg; it is stopped when the test ends.
+func run(t *testing.T, cfg *config.Config, o Options) *Exporter {
+	t.Helper()
+	x := New(o)
+	t.Cleanup(x.Stop)
+	if err := x.Apply(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
 func (h *harness) waitReady(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

@@ -250,11 +250,7 @@ enrollments:
 	lb := &logBuffer{}
 	o := faultOpts(lb)
 	o.Now = now
-	x := New(o)
-	defer x.Stop()
-	if err := x.Apply(cfg); err != nil {
-		t.Fatal(err)
-	}
+	x := run(t, cfg, o)
 	h := &harness{x: x}
 	h.waitReady(t)
 	for _, r := range config.ReportNames {
@@ -421,11 +417,7 @@ reports: { usage_details: { interval: 5ms } }
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := New(Options{Now: now, HTTPClient: &http.Client{Transport: ct}})
-	defer x.Stop()
-	if err := x.Apply(cfg); err != nil {
-		t.Fatal(err)
-	}
+	x := run(t, cfg, Options{Now: now, HTTPClient: &http.Client{Transport: ct}})
 	x.mu.RLock()
 	e := x.enrollments["100"]
 	x.mu.RUnlock()
@@ -462,11 +454,7 @@ func TestRestartServesSavedData(t *testing.T) {
 
 	// The new exporter: while the API hangs, the saved data is served.
 	h.sim.AddFault(simulator.Fault{Hang: true})
-	x2 := New(o)
-	defer x2.Stop()
-	if err := x2.Apply(h.cfg); err != nil {
-		t.Fatal(err)
-	}
+	x2 := run(t, h.cfg, o)
 	h2 := &harness{x: x2, sim: h.sim, clock: h.clock}
 	if got := h2.gather(t, billingMetrics...); got != before {
 		t.Errorf("restored values differ:\n%s", diffLines(before, got))
@@ -479,11 +467,7 @@ func TestRestartServesSavedData(t *testing.T) {
 	// Once the API answers, the refresh revalidates: 304s, no download.
 	h.sim.ClearFaults()
 	usage200 := h.sim.Responses("usage_details", 200)
-	x3 := New(o)
-	defer x3.Stop()
-	if err := x3.Apply(h.cfg); err != nil {
-		t.Fatal(err)
-	}
+	x3 := run(t, h.cfg, o)
 	h3 := &harness{x: x3}
 	h3.waitReady(t)
 	if got := h.sim.Responses("usage_details", 200); got != usage200 {
@@ -552,11 +536,7 @@ func TestKeyRotation(t *testing.T) {
 	lb := &logBuffer{}
 	o := faultOpts(lb)
 	o.Now = now
-	x := New(o)
-	defer x.Stop()
-	if err := x.Apply(cfg); err != nil {
-		t.Fatal(err)
-	}
+	x := run(t, cfg, o)
 	h := &harness{x: x}
 	h.waitReady(t)
 	if up, _ := h.value(t, "azure_ea_up", map[string]string{"report": "usage_details"}); up != 0 {
@@ -633,11 +613,7 @@ func TestSavedDataThatDoesNotFitIsReportedNotPanicked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := New(o)
-	defer x.Stop()
-	if err := x.Apply(cfg); err != nil {
-		t.Fatal(err)
-	}
+	x := run(t, cfg, o)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(x)
 	if _, err := reg.Gather(); err == nil || !strings.Contains(err.Error(), "inconsistent label cardinality") {

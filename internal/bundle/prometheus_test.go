@@ -1,11 +1,9 @@
 package bundle
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/testproc"
 )
 
 // TestPrometheusEndToEnd runs the whole stack on 127.0.0.1: the simulator in
@@ -41,13 +41,13 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	}
 
 	// The simulator, in the scenario where overage has started.
-	simAddr, keyFile := freeAddr(t), filepath.Join(dir, "100.key")
-	start(t, dir, filepath.Join(dir, "ea-simulator"), "--listen-address", simAddr, "--key-file", keyFile,
+	simAddr, keyFile := testproc.FreeAddr(t), filepath.Join(dir, "100.key")
+	testproc.Start(t, dir, filepath.Join(dir, "ea-simulator"), "--listen-address", simAddr, "--key-file", keyFile,
 		"--scenario", "overage", "--rows-per-day", "20", "--bump-interval", "3s")
-	waitFile(t, keyFile, deadline)
+	testproc.WaitFor(t, deadline, keyFile, func() bool { _, err := os.Stat(keyFile); return err == nil })
 
 	// The exporter, polling fast enough for a test.
-	expAddr := freeAddr(t)
+	expAddr := testproc.FreeAddr(t)
 	cfg := fmt.Sprintf(`enrollments:
   - number: "100"
     api_key_file: %s
@@ -67,8 +67,8 @@ budgets:
   - { name: all, enrollment: "100", amount: 100000 }
 `, keyFile, simAddr)
 	writeFile(t, filepath.Join(dir, "exporter.yml"), cfg)
-	start(t, dir, filepath.Join(dir, "azure_ea_exporter"), "--config.file", filepath.Join(dir, "exporter.yml"), "--web.listen-address", expAddr)
-	waitHTTP(t, "http://"+expAddr+"/-/ready", deadline)
+	testproc.Start(t, dir, filepath.Join(dir, "azure_ea_exporter"), "--config.file", filepath.Join(dir, "exporter.yml"), "--web.listen-address", expAddr)
+	testproc.WaitHTTP(t, "http://"+expAddr+"/-/ready", 200, deadline)
 
 	// A webhook that Alertmanager delivers to.
 	var (
@@ -84,7 +84,7 @@ budgets:
 	defer hook.Close()
 
 	// Alertmanager.
-	amAddr := freeAddr(t)
+	amAddr := testproc.FreeAddr(t)
 	writeFile(t, filepath.Join(dir, "alertmanager.yml"), fmt.Sprintf(`route:
   receiver: hook
   group_by: [alertname, enrollment]
@@ -95,12 +95,12 @@ receivers:
     webhook_configs:
       - url: %s/
 `, hook.URL))
-	start(t, dir, amBin, "--config.file", filepath.Join(dir, "alertmanager.yml"), "--storage.path", filepath.Join(dir, "am"),
+	testproc.Start(t, dir, amBin, "--config.file", filepath.Join(dir, "alertmanager.yml"), "--storage.path", filepath.Join(dir, "am"),
 		"--web.listen-address", amAddr, "--cluster.listen-address=")
-	waitHTTP(t, "http://"+amAddr+"/-/ready", deadline)
+	testproc.WaitHTTP(t, "http://"+amAddr+"/-/ready", 200, deadline)
 
 	// Prometheus with the bundled rules.
-	promAddr := freeAddr(t)
+	promAddr := testproc.FreeAddr(t)
 	writeFile(t, filepath.Join(dir, "prometheus.yml"), fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -112,9 +112,9 @@ scrape_configs:
   - job_name: azure_ea
     static_configs: [{ targets: [%q] }]
 `, filepath.Join(root, "rules", "azure_ea.rules.yml"), amAddr, expAddr))
-	start(t, dir, promBin, "--config.file", filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path", filepath.Join(dir, "prom"),
+	testproc.Start(t, dir, promBin, "--config.file", filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path", filepath.Join(dir, "prom"),
 		"--web.listen-address", promAddr)
-	waitHTTP(t, "http://"+promAddr+"/-/ready", deadline)
+	testproc.WaitHTTP(t, "http://"+promAddr+"/-/ready", 200, deadline)
 	prom := "http://" + promAddr
 
 	// Series arrive, and recording rules produce values.
@@ -131,7 +131,7 @@ scrape_configs:
 	}
 
 	// The overage alert fires in Prometheus and reaches Alertmanager.
-	waitFor(t, deadline, "AzureEAOverageStarted firing in Prometheus", func() bool {
+	testproc.WaitFor(t, deadline, "AzureEAOverageStarted firing in Prometheus", func() bool {
 		var r struct {
 			Data struct {
 				Alerts []struct {
@@ -148,7 +148,7 @@ scrape_configs:
 		}
 		return false
 	})
-	waitFor(t, deadline, "AzureEAOverageStarted in Alertmanager", func() bool {
+	testproc.WaitFor(t, deadline, "AzureEAOverageStarted in Alertmanager", func() bool {
 		var alerts []struct {
 			Labels map[string]string `json:"labels"`
 		}
@@ -160,7 +160,7 @@ scrape_configs:
 		}
 		return false
 	})
-	waitFor(t, deadline, "AzureEAOverageStarted delivered to the webhook", func() bool {
+	testproc.WaitFor(t, deadline, "AzureEAOverageStarted delivered to the webhook", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, d := range delivered {
@@ -257,7 +257,7 @@ func query(t *testing.T, prom, q string, r *queryResult) string {
 
 func waitQuery(t *testing.T, prom, q string, deadline time.Time) {
 	t.Helper()
-	waitFor(t, deadline, "a result for "+q, func() bool {
+	testproc.WaitFor(t, deadline, "a result for "+q, func() bool {
 		var r queryResult
 		return query(t, prom, q, &r) == "success" && len(r.Data.Result) > 0
 	})
@@ -276,16 +276,6 @@ func getJSON(t *testing.T, u string, v any) {
 	}
 }
 
-func waitFor(t *testing.T, deadline time.Time, what string, ok func() bool) {
-	t.Helper()
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 func lookTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
@@ -298,71 +288,9 @@ func lookTool(t *testing.T, name string) string {
 	return p
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func waitFile(t *testing.T, path string, deadline time.Time) {
-	t.Helper()
-	waitFor(t, deadline, path, func() bool { _, err := os.Stat(path); return err == nil })
-}
-
-func waitHTTP(t *testing.T, u string, deadline time.Time) {
-	t.Helper()
-	waitFor(t, deadline, u, func() bool {
-		resp, err := http.Get(u)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
-}
-
-// start runs a process for the rest of the test; it is killed at the end,
-// and its output is shown if the test failed.
-func start(t *testing.T, dir, bin string, args ...string) {
-	t.Helper()
-	var out bytes.Buffer
-	var mu sync.Mutex
-	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			mu.Lock()
-			t.Logf("%s output (last 3000 bytes):\n%s", filepath.Base(bin), tail(out.String(), 3000))
-			mu.Unlock()
-		}
-	})
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
