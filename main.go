@@ -104,10 +104,11 @@ func run(args []string) int {
 		selfReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		live = append(live, selfReg)
 	}
-	var handler http.Handler = &exposition.Handler{
+	metricsHandler := &exposition.Handler{
 		Cached: billingReg, Generation: exp.Generation, Live: live,
 		OpenMetrics: true, MaxRequestsInFlight: *maxRequests, Logger: logger,
 	}
+	var handler http.Handler = metricsHandler
 	if selfReg != nil {
 		handler = promhttp.InstrumentMetricHandler(selfReg, handler)
 	}
@@ -171,6 +172,9 @@ func run(args []string) int {
 			}
 		}
 	}()
+
+	// Encode new data in the background, not in the next scrape.
+	go metricsHandler.Run(ctx, time.Second)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(srv, toolkit, logger) }()

@@ -13,11 +13,13 @@ package exposition
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -42,6 +44,37 @@ type Handler struct {
 	mu    sync.Mutex
 	gen   uint64
 	cache map[expfmt.Format][]byte // gzipped, for the current generation
+	seen  map[expfmt.Format]bool   // formats scrapers asked for, to warm
+}
+
+// Warm encodes the cached part, for every format scrapers have asked for,
+// if the generation changed: the first scrape after a refresh then costs
+// no more than the others.
+func (h *Handler) Warm() {
+	h.mu.Lock()
+	formats := make([]expfmt.Format, 0, len(h.seen))
+	for f := range h.seen {
+		formats = append(formats, f)
+	}
+	h.mu.Unlock()
+	for _, f := range formats {
+		h.cachedGzip(f)
+	}
+}
+
+// Run calls Warm every interval until ctx ends. Warm does nothing while
+// the generation is unchanged.
+func (h *Handler) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.Warm()
+		}
+	}
 }
 
 // ServeHTTP implements http.Handler.
@@ -95,6 +128,10 @@ func (h *Handler) cachedGzip(format expfmt.Format) []byte {
 		h.gen = gen
 		h.cache = map[expfmt.Format][]byte{}
 	}
+	if h.seen == nil {
+		h.seen = map[expfmt.Format]bool{}
+	}
+	h.seen[format] = true
 	if b, ok := h.cache[format]; ok {
 		return b
 	}

@@ -186,3 +186,26 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
+
+// TestWarm: after a change, Warm encodes the formats scrapers use, so the
+// next scrape gathers nothing.
+func TestWarm(t *testing.T) {
+	cached, live, gen, _ := fixture()
+	h := &Handler{Cached: cached, Generation: gen.Load, Live: live, OpenMetrics: true}
+	h.Warm() // no scrape yet: nothing to warm
+	if cached.n.Load() != 0 {
+		t.Fatal("warmed a format nobody asked for")
+	}
+	om := "application/openmetrics-text;version=1.0.0"
+	get(t, h, om, "gzip")
+	gen.Add(1)
+	h.Warm()
+	h.Warm() // unchanged generation: no work
+	if n := cached.n.Load(); n != 2 {
+		t.Fatalf("gathered %d times, want 2", n)
+	}
+	get(t, h, om, "gzip")
+	if n := cached.n.Load(); n != 2 {
+		t.Errorf("the scrape after Warm gathered again (%d)", n)
+	}
+}
