@@ -56,6 +56,9 @@ func (c *cache) etags() string {
 	return strings.Join(parts, ", ")
 }
 
+// data returns the cache itself; every report embeds one.
+func (c *cache) data() *cache { return c }
+
 // adopt takes over another report's entries, so that a reload serves the
 // last data at once and revalidates it with its ETags.
 func (c *cache) adopt(from *cache) {

@@ -202,19 +202,18 @@ func (x *Exporter) newEnrollment(cfg *config.Config, ec *config.Enrollment, fp s
 		if x.store != nil {
 			x.restore(e, p)
 			p.persist = func(h Health) {
-				c, _ := cacheOf(p.report)
-				if err := x.store.save(e.number, p.name, layoutOf(e, p.report), c, h); err != nil {
+				if err := x.store.save(e.number, p.name, layoutOf(e, p.report), p.report.data(), h); err != nil {
 					p.logger.Warn("cannot save the report's data for a restart", "err", err)
 				}
 			}
 		}
 	}
-	sortPollers(e.pollers, config.ReportNames)
 	return e, nil
 }
 
-// layoutOf fingerprints what a report's series look like, so that saved
-// data is not restored into another configuration's labels.
+// layoutOf fingerprints what a report's series look like, so that data is
+// not restored (from disk or from the enrollment a reload replaces) into
+// another configuration's labels or budgets.
 func layoutOf(e *enrollment, r report) string {
 	switch r := r.(type) {
 	case *usageReport:
@@ -228,10 +227,6 @@ func layoutOf(e *enrollment, r report) string {
 // restore serves a report's saved data until its first refresh, which
 // revalidates it with the saved ETags.
 func (x *Exporter) restore(e *enrollment, p *poller) {
-	c, ok := cacheOf(p.report)
-	if !ok {
-		return
-	}
 	resolve := staticDesc
 	if u, ok := p.report.(*usageReport); ok {
 		resolve = func(name string) *prometheus.Desc {
@@ -252,7 +247,7 @@ func (x *Exporter) restore(e *enrollment, p *poller) {
 		p.logger.Warn("ignoring saved data", "err", err)
 		return
 	}
-	c.store(entries)
+	p.report.data().store(entries)
 	p.health.LastSuccess, p.health.LastChange, p.health.Rows = h.LastSuccess, h.LastChange, h.Rows
 	if ps, ok := entries[""].extra.([]billing.Period); ok && p.name == config.BillingPeriods {
 		e.mu.Lock()
@@ -273,41 +268,13 @@ func (e *enrollment) adopt(old *enrollment) {
 		if op == nil {
 			continue
 		}
-		if c, ok := cacheOf(p.report); ok {
-			if oc, ok := cacheOf(op.report); ok && compatible(p.report, op.report) {
-				c.adopt(oc)
-			}
+		if layoutOf(e, p.report) == layoutOf(old, op.report) {
+			p.report.data().adopt(op.report.data())
 		}
 		h := op.snapshot()
 		h.Running = false
 		p.health = h
 	}
-}
-
-func cacheOf(r report) (*cache, bool) {
-	type cached interface{ cacheRef() *cache }
-	if c, ok := r.(cached); ok {
-		return c.cacheRef(), true
-	}
-	return nil, false
-}
-
-func (c *cache) cacheRef() *cache { return c }
-
-// compatible reports whether a report's data may be served by its
-// replacement: usage series must have the same labels and budgets.
-func compatible(a, b report) bool {
-	ua, ok1 := a.(*usageReport)
-	ub, ok2 := b.(*usageReport)
-	if ok1 && ok2 {
-		return ua.e.fingerprintUsage() == ub.e.fingerprintUsage()
-	}
-	ma, ok1 := a.(*marketplaceReport)
-	mb, ok2 := b.(*marketplaceReport)
-	if ok1 && ok2 {
-		return budgetNames(ma.budgets) == budgetNames(mb.budgets)
-	}
-	return true
 }
 
 func (e *enrollment) fingerprintUsage() string {

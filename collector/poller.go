@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +21,8 @@ type report interface {
 	series() []series
 	// etags describes the ETags the report holds, for the status page.
 	etags() string
+	// data is the report's cache of entries, for saving and adopting.
+	data() *cache
 }
 
 // poller runs one report of one enrollment on its interval.
@@ -204,12 +205,3 @@ func (p *poller) refreshOnce(ctx context.Context) bool {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// byName sorts pollers in the configured report order.
-func sortPollers(ps []*poller, order []string) {
-	idx := map[string]int{}
-	for i, n := range order {
-		idx[n] = i
-	}
-	sort.Slice(ps, func(i, j int) bool { return idx[ps[i].name] < idx[ps[j].name] })
-}
