@@ -139,14 +139,23 @@ func (s *usageScanner) unit(parse func() error) error {
 		if err != errMore {
 			return err
 		}
-		s.pos = s.mark
-		if ferr := s.fill(); ferr != nil {
-			if ferr == io.ErrUnexpectedEOF {
-				return fmt.Errorf("truncated JSON body: %w", ferr)
-			}
-			return ferr
+		if err := s.rewind(); err != nil {
+			return err
 		}
 	}
+}
+
+// rewind goes back to the start of the unit being parsed and reads more,
+// so that it can be parsed again whole.
+func (s *usageScanner) rewind() error {
+	s.pos = s.mark
+	if err := s.fill(); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return fmt.Errorf("truncated JSON body: %w", err)
+		}
+		return err
+	}
+	return nil
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -336,12 +345,9 @@ func (s *usageScanner) data(fn func(*billing.UsageRow) error) error {
 		s.mark = s.pos
 		err := s.nextRow()
 		if err == errMore {
-			s.pos = s.mark
-			if ferr := s.fill(); ferr != nil {
-				if ferr == io.ErrUnexpectedEOF {
-					return fmt.Errorf("truncated JSON body: %w", ferr)
-				}
-				return ferr
+			// The unit loop, inlined: a closure per row would allocate.
+			if err := s.rewind(); err != nil {
+				return err
 			}
 			continue
 		}
