@@ -92,9 +92,12 @@ func (e *enrollment) tracked() []string {
 func (e *enrollment) setPeriods(ps []billing.Period) {
 	before := e.tracked()
 	e.mu.Lock()
+	known := len(e.periods) > 0
 	e.periods = ps
 	e.mu.Unlock()
-	if after := e.tracked(); !slices.Equal(before, after) {
+	// The first list only replaces the clock's guess, which no report has
+	// read yet: the reports wait for it. Only a later change is news.
+	if after := e.tracked(); known && !slices.Equal(before, after) {
 		e.logger.Info("tracked billing periods changed", "periods", after)
 		for _, p := range e.pollers {
 			if p.name != config.BillingPeriods {

@@ -19,6 +19,8 @@ import (
 	pconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
 )
 
 // Report names: the keys of the reports section, and the report label.
@@ -53,19 +55,16 @@ const (
 	MaxBillingPeriods     = 36 // the API serves 36 months at most
 )
 
-// UsageDimensions are the labels azure_ea_usage_cost may be broken down by.
-var UsageDimensions = []string{
-	"department", "subscription_id", "subscription_name", "meter_category", "meter_subcategory", "meter_name",
-	"meter_id", "meter_region", "resource_group", "resource_location", "service_name", "service_tier",
-	"product", "consumed_service", "cost_center", "account_name", "unit_of_measure",
-}
+// UsageDimensions are the labels azure_ea_usage_cost may be broken down by:
+// the names of billing.Dimensions, the one table of them.
+var UsageDimensions = billing.DimensionNames()
 
 // DefaultUsageDimensions is the default of usage_details.dimensions.
-var DefaultUsageDimensions = []string{"department", "subscription_id", "subscription_name", "meter_category", "meter_subcategory", "meter_name"}
+var DefaultUsageDimensions = billing.DefaultDimensions
 
 // MarketplaceDimensions are the usage dimensions a marketplace charge also
 // carries; a budget that matches on anything else counts no marketplace cost.
-var MarketplaceDimensions = []string{"department", "subscription_id", "subscription_name", "cost_center", "account_name"}
+var MarketplaceDimensions = billing.MarketplaceDimensionNames()
 
 // Config is the whole configuration file.
 type Config struct {
