@@ -28,6 +28,7 @@ import (
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/demo"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/exposition"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/sources"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/ui"
 )
 
@@ -84,7 +85,8 @@ func run(args []string) int {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector(exporterName))
-	exp := collector.New(collector.Options{Logger: logger, UserAgent: exporterName + "/" + version.Version, StoragePath: *storagePath})
+	srcOpts := sources.Options{UserAgent: exporterName + "/" + version.Version}
+	exp := collector.New(collector.Options{Logger: logger, OpenSource: srcOpts.Open, StoragePath: *storagePath})
 	defer exp.Stop()
 	billingReg := prometheus.NewRegistry()
 	billingReg.MustRegister(exp)

@@ -10,27 +10,30 @@ import (
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
-	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
 )
 
-// enrollment is the running state of one configured enrollment: its API
-// client, its pollers and the billing periods they track.
+// enrollment is the running state of one configured enrollment: its
+// source, its pollers and the billing periods they track.
 type enrollment struct {
 	number      string
 	fingerprint string
 	nPeriods    int
-	client      *eaclient.Client
-	keyExpiry   time.Time
-	logger      *slog.Logger
-	now         func() time.Time
+	source      billing.Source
+	// credential is the kind and expiry of the source's credential, where
+	// the source knows it.
+	credentialKind   string
+	credentialExpiry time.Time
+	logger           *slog.Logger
+	now              func() time.Time
 
-	pollers  []*poller
-	byName   map[string]*poller
-	balance  *balanceReport
-	usage    *usageReport
-	market   *marketplaceReport
-	budgets  []config.Budget
-	periodsC chan struct{} // closed once the billing periods are known or known to be unavailable
+	pollers       []*poller
+	byName        map[string]*poller
+	periodsReport *billingPeriodsReport
+	balance       *balanceReport
+	usage         *usageReport
+	market        *marketplaceReport
+	budgets       []config.Budget
+	periodsC      chan struct{} // closed once the billing periods are known or known to be unavailable
 
 	mu      sync.Mutex
 	periods []billing.Period
@@ -41,6 +44,8 @@ type enrollment struct {
 
 // enrollmentFingerprint is what must stay the same for a reload to leave an
 // enrollment's pollers running: any change restarts them (keeping data).
+// It includes the resolved credentials, so a rotated key file restarts the
+// enrollment's source with the new key.
 func enrollmentFingerprint(cfg *config.Config, e *config.Enrollment) string {
 	reports := map[string]config.Report{}
 	for _, n := range config.ReportNames {
@@ -53,12 +58,12 @@ func enrollmentFingerprint(cfg *config.Config, e *config.Enrollment) string {
 		}
 	}
 	b, _ := json.Marshal(struct {
-		Number, Key, BaseURL string
-		Periods              int
-		Reports              map[string]config.Report
-		Usage                config.Usage
-		Budgets              []config.Budget
-	}{e.Number, e.Key(), e.BaseURL, e.BillingPeriods, reports, cfg.UsageDetails, budgets})
+		Enrollment *config.Enrollment
+		Secrets    string
+		Reports    map[string]config.Report
+		Usage      config.Usage
+		Budgets    []config.Budget
+	}{e, e.Key(), reports, cfg.UsageDetails, budgets})
 	return string(b)
 }
 
@@ -137,5 +142,5 @@ func (e *enrollment) stop() {
 		e.cancel()
 	}
 	e.wg.Wait()
-	e.client.Close() // no keep-alive connection outlives the pollers
+	e.source.Close() // no keep-alive connection outlives the pollers
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/sources"
 	"github.com/azure-ea-exporter/azure_ea_exporter/simulator"
 )
 
@@ -56,7 +57,7 @@ var smallSim = simulator.Options{Subscriptions: 3, UsageRowsPerDay: 4, Periods: 
 // long: tests drive refreshes themselves after the first.
 func start(t *testing.T, o simulator.Options, extra string) *harness {
 	t.Helper()
-	return startWith(t, o, extra, Options{Retry: eaclient.Retry{MaxAttempts: 1}})
+	return startWith(t, o, extra, Options{OpenSource: sources.Options{Retry: eaclient.Retry{MaxAttempts: 1}}.Open})
 }
 
 // startWith is start with the exporter's options (the clock is set here).

@@ -8,21 +8,25 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
 )
 
 // A report refreshes its data and serves it. refresh is only ever called
 // from its poller's goroutine, so refreshes of one report never overlap.
 type report interface {
-	// refresh fetches the report, and on new data builds and stores a new
-	// snapshot. It returns whether the data changed and the rows of the
-	// stored data.
+	// refresh reads the report from the source and, on new data, builds
+	// and stores a new aggregate. It returns whether the data changed and
+	// the rows of the stored data.
 	refresh(ctx context.Context) (changed bool, rows int, err error)
-	// series returns the current snapshot's series.
-	series() []series
-	// etags describes the ETags the report holds, for the status page.
-	etags() string
-	// data is the report's cache of entries, for saving and adopting.
-	data() *cache
+	// collect sends the stored aggregate's series.
+	collect(s *sink)
+	// data is the report's stored aggregate, for saving and adopting.
+	data() data
+	// shape fingerprints what the aggregate's meaning depends on beyond
+	// its type (the configured labels and budgets): data of another shape
+	// is neither restored nor adopted.
+	shape() string
 }
 
 // poller runs one report of one enrollment on its interval.
@@ -62,6 +66,9 @@ type Health struct {
 	FailStreak  int
 	NextRefresh time.Time
 	Running     bool
+	// Unsupported: the enrollment's source does not offer the report; it
+	// is not polled again and has no azure_ea_up series.
+	Unsupported bool
 }
 
 func newPoller(name string, interval time.Duration, r report, after <-chan struct{}, logger *slog.Logger, now func() time.Time) *poller {
@@ -159,6 +166,15 @@ func (p *poller) refreshOnce(ctx context.Context) bool {
 		p.mu.Lock()
 		p.health.Running = false
 		p.mu.Unlock()
+		return false
+	}
+	if errors.Is(err, billing.ErrUnsupported) {
+		p.mu.Lock()
+		p.health.Running = false
+		p.health.Attempts++
+		p.health.Unsupported = true
+		p.mu.Unlock()
+		p.logger.Info("the enrollment's source does not offer this report; not polling it", "reason", oneLine(err.Error()))
 		return false
 	}
 

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/sources"
 	"github.com/azure-ea-exporter/azure_ea_exporter/simulator"
 )
 
@@ -43,11 +45,13 @@ func logger(lb *logBuffer) *slog.Logger {
 
 var faultOpts = func(lb *logBuffer) Options {
 	return Options{
-		Logger:         logger(lb),
-		Retry:          eaclient.Retry{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxElapsed: 10 * time.Second},
-		RequestTimeout: 300 * time.Millisecond,
-		MaxBodyBytes:   1 << 20,
-		MaxPages:       50,
+		Logger: logger(lb),
+		OpenSource: sources.Options{
+			Retry:          eaclient.Retry{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxElapsed: 10 * time.Second},
+			RequestTimeout: 300 * time.Millisecond,
+			MaxBodyBytes:   1 << 20,
+			MaxPages:       50,
+		}.Open,
 	}
 }
 
@@ -320,7 +324,7 @@ func TestReloadRestartsOnlyWhatChanged(t *testing.T) {
 		}
 		return cfg
 	}
-	x := New(Options{Now: now, Retry: eaclient.Retry{MaxAttempts: 1}})
+	x := New(Options{Now: now, OpenSource: sources.Options{Retry: eaclient.Retry{MaxAttempts: 1}}.Open})
 	defer x.Stop()
 	if err := x.Apply(mk("2", false, true)); err != nil {
 		t.Fatal(err)
@@ -417,7 +421,7 @@ reports: { usage_details: { interval: 5ms } }
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := run(t, cfg, Options{Now: now, HTTPClient: &http.Client{Transport: ct}})
+	x := run(t, cfg, Options{Now: now, OpenSource: sources.Options{HTTPClient: &http.Client{Transport: ct}}.Open})
 	x.mu.RLock()
 	e := x.enrollments["100"]
 	x.mu.RUnlock()
@@ -507,11 +511,11 @@ func TestCorruptSavedDataIsIgnored(t *testing.T) {
 	// And the first refresh's save replaces them (it may finish just after
 	// the exporter turns ready).
 	h.x.mu.RLock()
-	layout := h.x.enrollments["100"].fingerprintUsage()
+	layout := h.x.enrollments["100"].usage.layout
 	h.x.mu.RUnlock()
 	waitUntil(t, "the corrupt file to be replaced", func() bool {
-		_, _, err := (&store{dir: dir}).load("100", "usage_details", layout, staticDesc)
-		return err == nil || strings.Contains(err.Error(), "unknown metric")
+		_, err := (&store{dir: dir}).load("100", "usage_details", &usageReport{layout: layout})
+		return err == nil
 	})
 }
 
@@ -595,12 +599,6 @@ func TestKeyNeverInErrorsOrStatus(t *testing.T) {
 // for that series; it never panics the exporter.
 func TestSavedDataThatDoesNotFitIsReportedNotPanicked(t *testing.T) {
 	dir := t.TempDir()
-	s := &store{dir: dir}
-	c := &cache{}
-	c.store(map[string]periodEntry{"202611": {etag: `"x"`, series: []series{{desc: balanceDescs.ending, period: "202611", value: 1, labels: nil}}}})
-	if err := s.save("100", config.BalanceSummary, "", c, Health{}); err != nil {
-		t.Fatal(err)
-	}
 	lb := &logBuffer{}
 	o := faultOpts(lb)
 	o.StoragePath = dir
@@ -613,10 +611,45 @@ func TestSavedDataThatDoesNotFitIsReportedNotPanicked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A usage aggregate of the right shape whose label set has one value
+	// where the layout has six.
+	r := &usageReport{layout: newUsageLayout(cfg, "100")}
+	r.store(map[string]entry[usageData]{"202611": {Revision: `"x"`, Data: usageData{Sets: []usageSet{{Labels: []string{"only one"}, Cost: 1}}}}})
+	if err := (&store{dir: dir}).save("100", config.UsageDetails, r, Health{}, o.Now()); err != nil {
+		t.Fatal(err)
+	}
 	x := run(t, cfg, o)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(x)
 	if _, err := reg.Gather(); err == nil || !strings.Contains(err.Error(), "inconsistent label cardinality") {
 		t.Errorf("gather error = %v", err)
+	}
+}
+
+// TestOldFormatIsIgnoredWithOneWarning: files of the first storage format
+// (metric series by name) are not read, and one warning says so.
+func TestOldFormatIsIgnoredWithOneWarning(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "100"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range config.ReportNames {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		fmt.Fprintf(zw, `{"version":1,"enrollment":"100","report":%q,"layout":"","entries":{"202611":{"etag":"\"x\"","series":[{"m":"azure_ea_balance_ending","l":["202611"],"v":1}]}}}`, r)
+		zw.Close()
+		if err := os.WriteFile(filepath.Join(dir, "100", r+".json.gz"), buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lb := &logBuffer{}
+	o := faultOpts(lb)
+	o.StoragePath = dir
+	h := startWith(t, smallSim, "", o)
+	if n := lb.count("ignoring data saved by another version"); n != 1 {
+		t.Errorf("%d warnings about the old format, want 1:\n%s", n, lb.String())
+	}
+	if up, _ := h.value(t, "azure_ea_up", map[string]string{"report": "balance_summary"}); up != 1 {
+		t.Error("not up")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/sources"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/exposition"
 	"github.com/azure-ea-exporter/azure_ea_exporter/simulator"
 )
@@ -55,7 +56,7 @@ usage_details:
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		x := New(Options{Now: func() time.Time { return now }, Retry: eaclient.Retry{MaxAttempts: 1}})
+		x := New(Options{Now: func() time.Time { return now }, OpenSource: sources.Options{Retry: eaclient.Retry{MaxAttempts: 1}}.Open})
 		if err := x.Apply(cfg); err != nil {
 			panic(err)
 		}

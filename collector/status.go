@@ -9,10 +9,13 @@ import (
 
 // EnrollmentStatus is what the status page shows of one enrollment.
 type EnrollmentStatus struct {
-	Number    string
-	Periods   []string
-	KeyExpiry time.Time
-	Reports   []ReportStatus
+	Number  string
+	Periods []string
+	// CredentialKind and CredentialExpiry describe the source's credential
+	// where its expiry is known.
+	CredentialKind   string
+	CredentialExpiry time.Time
+	Reports          []ReportStatus
 }
 
 // ReportStatus is what the status page shows of one report.
@@ -20,18 +23,20 @@ type ReportStatus struct {
 	Name     string
 	Enabled  bool
 	Interval time.Duration
-	ETag     string
+	// Revision is what the report revalidates with: ETags for the EA API,
+	// content hashes for a source without them.
+	Revision string
 	Health
 }
 
 // Status returns the state of every enrollment and report, for humans.
-// It holds no key.
+// It holds no credential.
 func (x *Exporter) Status(cfg *config.Config) []EnrollmentStatus {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var out []EnrollmentStatus
 	for _, e := range x.enrollments {
-		es := EnrollmentStatus{Number: e.number, Periods: e.tracked(), KeyExpiry: e.keyExpiry}
+		es := EnrollmentStatus{Number: e.number, Periods: e.tracked(), CredentialKind: e.credentialKind, CredentialExpiry: e.credentialExpiry}
 		for _, name := range config.ReportNames {
 			rs := ReportStatus{Name: name}
 			if cfg != nil {
@@ -42,7 +47,7 @@ func (x *Exporter) Status(cfg *config.Config) []EnrollmentStatus {
 				rs.Enabled = true
 				rs.Interval = p.interval
 				rs.Health = p.snapshot()
-				rs.ETag = p.report.etags()
+				rs.Revision = p.report.data().revisions()
 			}
 			es.Reports = append(es.Reports, rs)
 		}

@@ -2,37 +2,18 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
-	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
 )
-
-// usageDimension reads one label value from a usage row.
-var usageDimension = map[string]func(*billing.UsageRow) string{
-	"department":        func(r *billing.UsageRow) string { return r.Department },
-	"subscription_id":   func(r *billing.UsageRow) string { return r.SubscriptionID },
-	"subscription_name": func(r *billing.UsageRow) string { return r.SubscriptionName },
-	"meter_category":    func(r *billing.UsageRow) string { return r.MeterCategory },
-	"meter_subcategory": func(r *billing.UsageRow) string { return r.MeterSubcategory },
-	"meter_name":        func(r *billing.UsageRow) string { return r.MeterName },
-	"meter_id":          func(r *billing.UsageRow) string { return r.MeterID },
-	"meter_region":      func(r *billing.UsageRow) string { return r.MeterRegion },
-	"resource_group":    func(r *billing.UsageRow) string { return r.ResourceGroup },
-	"resource_location": func(r *billing.UsageRow) string { return r.ResourceLocation },
-	"service_name":      func(r *billing.UsageRow) string { return r.ServiceName },
-	"service_tier":      func(r *billing.UsageRow) string { return r.ServiceTier },
-	"product":           func(r *billing.UsageRow) string { return r.Product },
-	"consumed_service":  func(r *billing.UsageRow) string { return r.ConsumedService },
-	"cost_center":       func(r *billing.UsageRow) string { return r.CostCenter },
-	"account_name":      func(r *billing.UsageRow) string { return r.AccountName },
-	"unit_of_measure":   func(r *billing.UsageRow) string { return r.UnitOfMeasure },
-}
 
 // otherValue stands for the label values of folded label sets.
 const otherValue = "other"
@@ -74,7 +55,8 @@ func newUsageLayout(cfg *config.Config, enrollment string) *usageLayout {
 	u := &cfg.UsageDetails
 	l := &usageLayout{maxSeries: u.MaxSeries}
 	for _, d := range u.Dimensions {
-		l.dims = append(l.dims, usageDimension[d])
+		dim, _ := billing.DimensionByName(d) // config validated the name against the same table
+		l.dims = append(l.dims, dim.Usage)
 		l.labels = append(l.labels, d)
 		if d == "meter_name" || d == "meter_id" {
 			l.withUnit = true
@@ -116,55 +98,81 @@ func budgetMatchers(cfg *config.Config, enrollment string, labels []string) []bu
 	return out
 }
 
+// usageData is one period's usage aggregate: cost and quantity by label
+// set, the cost matching each budget, and how far the data reaches.
+type usageData struct {
+	Sets    []usageSet         `json:"sets"`
+	Budgets map[string]float64 `json:"budgets,omitempty"`
+	// Folded counts the label sets folded into "other" by max_series.
+	Folded int `json:"folded,omitempty"`
+	// Through is the newest usage date present.
+	Through time.Time `json:"through"`
+}
+
+// usageSet is one label set's sums. Labels are the layout's, in order.
+type usageSet struct {
+	Labels []string  `json:"l"`
+	Cost   float64   `json:"c"`
+	Units  []unitQty `json:"u,omitempty"` // only when the layout has a unit
+}
+
+type unitQty struct {
+	Unit string  `json:"u"`
+	Qty  float64 `json:"q"`
+}
+
 // usageAgg sums rows into label sets as they stream in: memory grows with
 // the distinct label sets, not with the rows.
 type usageAgg struct {
 	l       *usageLayout
 	key     []byte
 	values  []string
-	sets    map[string]*usageSet
-	budgets map[string]float64
+	sets    map[string]*aggSet
+	budgets map[string]*sum
+	through time.Time
 	// intern shares label values between label sets ("Platform" is in
 	// thousands of them) and copies them out of the decoder's buffer, whose
 	// strings are only valid during the callback.
 	intern map[string]string
 	// Label sets and their label values are carved from slabs: one
 	// allocation per few hundred sets instead of two per set.
-	setSlab   []usageSet
+	setSlab   []aggSet
 	labelSlab []string
 }
 
-type usageSet struct {
+type aggSet struct {
 	labels []string
-	cost   float64
+	cost   sum
 	// Quantity by unit: nearly always one unit per label set, so the first
 	// is held inline and a map is made only for a second.
 	unit  string
-	qty   float64
-	units map[string]float64
+	qty   sum
+	units map[string]*sum
 }
 
-func (s *usageSet) addQty(unit string, q float64, intern func(string) string) {
+func (s *aggSet) addQty(unit string, q float64, intern func(string) string) {
 	switch {
 	case s.unit == unit:
-		s.qty += q
+		s.qty.add(q)
 	case s.units != nil:
-		s.units[intern(unit)] += q
+		addTo(s.units, intern(unit), q)
 	default:
-		s.units = map[string]float64{s.unit: s.qty, intern(unit): q}
+		s.units = map[string]*sum{s.unit: &sum{}, intern(unit): &sum{}}
+		*s.units[s.unit] = s.qty
+		s.units[intern(unit)].add(q)
 	}
 }
 
-// quantities returns the quantity per unit.
-func (s *usageSet) quantities() map[string]float64 {
+// quantities returns the sum per unit.
+func (s *aggSet) quantities() map[string]*sum {
 	if s.units != nil {
 		return s.units
 	}
-	return map[string]float64{s.unit: s.qty}
+	return map[string]*sum{s.unit: &s.qty}
 }
 
 func newUsageAgg(l *usageLayout) *usageAgg {
-	return &usageAgg{l: l, values: make([]string, len(l.labels)), sets: map[string]*usageSet{}, budgets: map[string]float64{}, intern: map[string]string{}}
+	return &usageAgg{l: l, values: make([]string, len(l.labels)), sets: map[string]*aggSet{}, budgets: map[string]*sum{}, intern: map[string]string{}}
 }
 
 func (a *usageAgg) add(r *billing.UsageRow) error {
@@ -187,7 +195,7 @@ func (a *usageAgg) add(r *billing.UsageRow) error {
 		s = a.newSet(r)
 		a.sets[string(a.key)] = s
 	}
-	s.cost += r.Cost
+	s.cost.add(r.Cost)
 	if a.l.withUnit {
 		// Map keys go through intern: a map assignment stores the key it
 		// is given, even for a key already present, and the row's strings
@@ -196,17 +204,20 @@ func (a *usageAgg) add(r *billing.UsageRow) error {
 	}
 	for _, b := range a.l.budgets {
 		if b.matches(a.values) {
-			a.budgets[b.name] += r.Cost
+			addTo(a.budgets, b.name, r.Cost)
 		}
+	}
+	if r.Date.After(a.through) {
+		a.through = r.Date
 	}
 	return nil
 }
 
-func (a *usageAgg) newSet(r *billing.UsageRow) *usageSet {
+func (a *usageAgg) newSet(r *billing.UsageRow) *aggSet {
 	if len(a.setSlab) == cap(a.setSlab) {
-		a.setSlab = make([]usageSet, 0, 256)
+		a.setSlab = make([]aggSet, 0, 256)
 	}
-	a.setSlab = append(a.setSlab, usageSet{})
+	a.setSlab = append(a.setSlab, aggSet{})
 	s := &a.setSlab[len(a.setSlab)-1]
 	n := len(a.values)
 	if cap(a.labelSlab)-len(a.labelSlab) < n {
@@ -233,9 +244,9 @@ func (a *usageAgg) interned(v string) string {
 }
 
 // finish folds the label sets past maxSeries into one and returns the
-// period's entry.
-func (a *usageAgg) finish(period string) periodEntry {
-	sets := make([]*usageSet, 0, len(a.sets))
+// period's aggregate, label sets in label order.
+func (a *usageAgg) finish() usageData {
+	sets := make([]*aggSet, 0, len(a.sets))
 	for _, s := range a.sets {
 		sets = append(sets, s)
 	}
@@ -243,28 +254,28 @@ func (a *usageAgg) finish(period string) periodEntry {
 	if len(sets) > a.l.maxSeries {
 		// Keep the most expensive; fold the tail into one set whose
 		// labels read "other" where the folded sets differ.
-		sort.Slice(sets, func(i, j int) bool { return sets[i].cost > sets[j].cost })
+		sort.Slice(sets, func(i, j int) bool { return sets[i].cost.value() > sets[j].cost.value() })
 		keep, tail := sets[:a.l.maxSeries-1], sets[a.l.maxSeries-1:]
 		folded = len(tail)
-		other := &usageSet{labels: slices.Clone(tail[0].labels), unit: tail[0].unit}
+		other := &aggSet{labels: slices.Clone(tail[0].labels), unit: tail[0].unit}
 		for _, s := range tail {
 			for i, v := range s.labels {
 				if other.labels[i] != v {
 					other.labels[i] = otherValue
 				}
 			}
-			other.cost += s.cost
+			other.cost.add(s.cost.value())
 			for u, q := range s.quantities() {
-				other.addQty(u, q, a.interned)
+				other.addQty(u, q.value(), a.interned)
 			}
 		}
 		sets = keep
 		merged := false
 		for _, s := range sets {
 			if slices.Equal(s.labels, other.labels) {
-				s.cost += other.cost
+				s.cost.add(other.cost.value())
 				for u, q := range other.quantities() {
-					s.addQty(u, q, a.interned)
+					s.addQty(u, q.value(), a.interned)
 				}
 				merged = true
 			}
@@ -274,60 +285,108 @@ func (a *usageAgg) finish(period string) periodEntry {
 		}
 	}
 	sort.Slice(sets, func(i, j int) bool { return labelKey(sets[i].labels) < labelKey(sets[j].labels) })
-	entry := periodEntry{extra: usageExtra{budgets: a.budgets, folded: folded}}
-	for _, s := range sets {
-		l := append([]string{period}, s.labels...)
-		entry.series = append(entry.series, series{a.l.costDesc, period, s.cost, l})
-		if a.l.withUnit {
-			qty := s.quantities()
-			for _, u := range sortedKeys(qty) {
-				entry.series = append(entry.series, series{a.l.qtyDesc, period, qty[u], append(slices.Clip(l), u)})
-			}
+	out := usageData{Sets: make([]usageSet, len(sets)), Budgets: sumValues(a.budgets), Folded: folded}
+	if !a.through.IsZero() {
+		out.Through = dayOf(a.through)
+	}
+	var unitSlab []unitQty
+	for i, s := range sets {
+		out.Sets[i] = usageSet{Labels: s.labels, Cost: s.cost.value()}
+		if !a.l.withUnit {
+			continue
 		}
+		qty := s.quantities()
+		if len(unitSlab)+len(qty) > cap(unitSlab) {
+			unitSlab = make([]unitQty, 0, max(256, len(qty)))
+		}
+		start := len(unitSlab)
+		for _, u := range sortedKeys(qty) {
+			unitSlab = append(unitSlab, unitQty{u, qty[u].value()})
+		}
+		out.Sets[i].Units = unitSlab[start:len(unitSlab):len(unitSlab)]
 	}
-	if folded > 0 {
-		entry.series = append(entry.series, series{descUsageFolded, period, float64(folded), []string{period}})
-	}
-	return entry
-}
-
-type usageExtra struct {
-	budgets map[string]float64
-	folded  int
+	return out
 }
 
 type usageReport struct {
-	cache
+	cache[usageData]
 	e      *enrollment
 	layout *usageLayout
 	// foldLogged keeps the folding warning to one log line per period.
 	foldLogged map[string]bool
 }
 
+func (r *usageReport) data() data { return &r.cache }
+
+// shape fingerprints what the aggregate's label sets mean, so that data is
+// not restored (from disk, or from the enrollment a reload replaces) into
+// another configuration's labels or budgets.
+func (r *usageReport) shape() string {
+	l := r.layout
+	return strings.Join(l.labels, ",") + "|" + strconv.Itoa(l.maxSeries) + "|" + budgetNames(l.budgets) + "|" + strconv.FormatBool(l.withUnit)
+}
+
 func (r *usageReport) refresh(ctx context.Context) (bool, int, error) {
-	next, changed, err := refreshPeriods(ctx, r.e.tracked(), r.load(), func(ctx context.Context, period, etag string) (periodEntry, eaclient.Meta, error) {
+	next, changed, err := refreshEntries(ctx, r.e.tracked(), r.load(), func(ctx context.Context, period, rev string) (usageData, billing.Result, error) {
 		agg := newUsageAgg(r.layout)
-		meta, err := r.e.client.UsageDetails(ctx, eaclient.Query{BillingPeriod: period}, etag, agg.add)
-		if err != nil || meta.NotModified {
-			return periodEntry{}, meta, err
+		res, err := r.e.source.UsageDetails(ctx, period, rev, agg.add)
+		if err != nil || res.NotModified {
+			return usageData{}, res, err
 		}
-		entry := agg.finish(period)
-		if x := entry.extra.(usageExtra); x.folded > 0 && !r.foldLogged[period] {
+		d := agg.finish()
+		if d.Folded > 0 && !r.foldLogged[period] {
 			r.foldLogged[period] = true
-			r.e.logger.Warn("usage label sets over usage_details.max_series folded into \"other\"", "billing_period", period, "folded", x.folded, "max_series", r.layout.maxSeries)
+			r.e.logger.Warn("usage label sets over usage_details.max_series folded into \"other\"", "billing_period", period, "folded", d.Folded, "max_series", r.layout.maxSeries)
 		}
-		return entry, meta, nil
+		return d, res, nil
 	})
 	r.store(next)
 	return changed, r.rows(), err
 }
 
-// budgetSpent returns the period's usage cost per budget.
+func (r *usageReport) collect(s *sink) {
+	m := r.load()
+	l := r.layout
+	for _, period := range sortedKeys(m) {
+		if !s.tracked[period] {
+			continue
+		}
+		d := m[period].Data
+		for i := range d.Sets {
+			set := &d.Sets[i]
+			s.gaugeWith(l.costDesc, set.Cost, period, set.Labels)
+			for _, u := range set.Units {
+				s.gaugeWith(l.qtyDesc, u.Qty, period, set.Labels, u.Unit)
+			}
+		}
+		if d.Folded > 0 {
+			s.gauge(descUsageFolded, float64(d.Folded), period)
+		}
+	}
+}
+
+// budgetSpent returns the period's usage cost per budget; ok is false
+// while the period has not been read.
 func (r *usageReport) budgetSpent(period string) (map[string]float64, bool) {
 	e, ok := r.load()[period]
-	if !ok {
-		return nil, false
+	return e.Data.Budgets, ok
+}
+
+// through returns the newest usage date in the tracked periods' data.
+func (r *usageReport) through(tracked map[string]bool) time.Time {
+	var t time.Time
+	for p, e := range r.load() {
+		if tracked[p] && e.Data.Through.After(t) {
+			t = e.Data.Through
+		}
 	}
-	x, _ := e.extra.(usageExtra)
-	return x.budgets, true
+	return t
+}
+
+func budgetNames(bs []budgetMatcher) string {
+	s := ""
+	for _, b := range bs {
+		s += fmt.Sprintf("%q=%q;", b.name, b.values)
+	}
+	return s
 }
