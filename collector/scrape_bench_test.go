@@ -15,8 +15,8 @@ import (
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
-	"github.com/azure-ea-exporter/azure_ea_exporter/internal/sources"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/exposition"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/sources"
 	"github.com/azure-ea-exporter/azure_ea_exporter/simulator"
 )
 
