@@ -52,6 +52,7 @@ func run(args []string) int {
 		metricsPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		noExporter  = app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own Go and process metrics from /metrics.").Bool()
 		maxRequests = app.Flag("web.max-requests", "Maximum number of parallel scrape requests; 0 disables the limit.").Default("10").Int()
+		clockStart  = app.Flag("testing.clock-start", "Start the exporter's clock (and the demo's) at this RFC 3339 time; it then runs at the real rate. For end-to-end tests at fixed dates.").Hidden().String()
 		storagePath = app.Flag("storage.path", "Directory where each report's last data and ETags are kept, so that a restart serves them at once and revalidates instead of downloading again. Empty: keep nothing.").Default("").String()
 		toolkit     = kingpinflag.AddFlags(app, defaultAddress)
 		logConfig   = &promslog.Config{}
@@ -69,12 +70,23 @@ func run(args []string) int {
 		return checkConfig(*configFile)
 	}
 
+	now := time.Now
+	if *clockStart != "" {
+		start, err := time.Parse(time.RFC3339, *clockStart)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: --testing.clock-start: %v\n", exporterName, err)
+			return 2
+		}
+		began := time.Now()
+		now = func() time.Time { return start.Add(time.Since(began)) }
+	}
+
 	logger.Info("Starting "+exporterName, "version", version.Info())
 	logger.Info("Build context", "build_context", version.BuildContext())
 
 	load := func() (*config.Config, []string, error) { return config.Load(*configFile) }
 	if *demoMode {
-		d, err := demo.Start(time.Minute, logger)
+		d, err := demo.StartAt(time.Minute, now, logger)
 		if err != nil {
 			logger.Error("starting demo", "err", err)
 			return 1
@@ -86,7 +98,7 @@ func run(args []string) int {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector(exporterName))
 	srcOpts := sources.Options{UserAgent: exporterName + "/" + version.Version}
-	exp := collector.New(collector.Options{Logger: logger, OpenSource: srcOpts.Open, StoragePath: *storagePath})
+	exp := collector.New(collector.Options{Logger: logger, Now: now, OpenSource: srcOpts.Open, StoragePath: *storagePath})
 	defer exp.Stop()
 	billingReg := prometheus.NewRegistry()
 	billingReg.MustRegister(exp)

@@ -107,6 +107,15 @@ type usageData struct {
 	Folded int `json:"folded,omitempty"`
 	// Through is the newest usage date present.
 	Through time.Time `json:"through"`
+	// Daily is the cost of each day of the period that has rows, in date
+	// order: the status page's burn-down.
+	Daily []dayCost `json:"daily,omitempty"`
+}
+
+// dayCost is one day's cost.
+type dayCost struct {
+	Day  time.Time `json:"d"`
+	Cost float64   `json:"c"`
 }
 
 // usageSet is one label set's sums. Labels are the layout's, in order.
@@ -130,6 +139,11 @@ type usageAgg struct {
 	sets    map[string]*aggSet
 	budgets map[string]*sum
 	through time.Time
+	// daily sums cost by day of month; lastDate and lastDay skip the
+	// calendar arithmetic for the runs of rows of one date.
+	daily    [32]sum
+	lastDate time.Time
+	lastDay  int
 	// intern shares label values between label sets ("Platform" is in
 	// thousands of them) and copies them out of the decoder's buffer, whose
 	// strings are only valid during the callback.
@@ -210,6 +224,10 @@ func (a *usageAgg) add(r *billing.UsageRow) error {
 	if r.Date.After(a.through) {
 		a.through = r.Date
 	}
+	if !r.Date.Equal(a.lastDate) {
+		a.lastDate, a.lastDay = r.Date, r.Date.UTC().Day()
+	}
+	a.daily[a.lastDay].add(r.Cost)
 	return nil
 }
 
@@ -288,6 +306,12 @@ func (a *usageAgg) finish() usageData {
 	out := usageData{Sets: make([]usageSet, len(sets)), Budgets: sumValues(a.budgets), Folded: folded}
 	if !a.through.IsZero() {
 		out.Through = dayOf(a.through)
+		first := time.Date(out.Through.Year(), out.Through.Month(), 1, 0, 0, 0, 0, time.UTC)
+		for d := 1; d <= out.Through.Day(); d++ {
+			if a.daily[d] != (sum{}) {
+				out.Daily = append(out.Daily, dayCost{first.AddDate(0, 0, d-1), a.daily[d].value()})
+			}
+		}
 	}
 	var unitSlab []unitQty
 	for i, s := range sets {

@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"time"
@@ -12,8 +11,10 @@ import (
 const (
 	// ScenarioHealthy: the annual commitment covers the year's spend.
 	ScenarioHealthy = "healthy"
-	// ScenarioOverage: the commitment ran out during the current billing
-	// period; service overage has started and grows every day.
+	// ScenarioOverage: the commitment ran out on the first day of the
+	// current billing period (the month the simulator was created in), so
+	// that period shows service overage, growing every day, on any day of
+	// the month; the periods before it were covered.
 	ScenarioOverage = "overage"
 )
 
@@ -37,6 +38,12 @@ type Options struct {
 	// period, the rows of the current month and the reservation windows
 	// all follow it.
 	Now func() time.Time
+	// DataLatencyDays delays the data as Azure's usage pipeline does (one
+	// to three days): usage, marketplace and reservation rows exist only
+	// for whole days up to today minus DataLatencyDays, and the balance
+	// summary follows the usage served. 0 (the default) serves today's
+	// partial usage.
+	DataLatencyDays int
 }
 
 func (o *Options) setDefaults() {
@@ -67,6 +74,7 @@ func (o *Options) setDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.DataLatencyDays = max(o.DataLatencyDays, 0)
 }
 
 type subscription struct {
@@ -195,16 +203,26 @@ func (d *dataset) inHistory(m int) bool {
 	return m <= cur && m > cur-d.o.Periods
 }
 
-// daysWithData is how many days of month m have usage: all of a closed
-// month, today included for the open one (data for today is partial, as in
-// the real API), none for the future.
+// dataThrough is the newest day (its midnight) with usage: today, whose
+// data is partial as in the real API, or DataLatencyDays before it.
+func (d *dataset) dataThrough() time.Time {
+	return d.now().Truncate(24*time.Hour).AddDate(0, 0, -d.o.DataLatencyDays)
+}
+
+// openMonth is the month whose data still grows day by day: the current
+// one, or with a data latency the month of the newest day with data.
+func (d *dataset) openMonth() int { return monthOf(d.dataThrough()) }
+
+// daysWithData is how many days of month m have usage: all of a month
+// before the newest day with data, up to that day in its month, none
+// after it.
 func (d *dataset) daysWithData(m int) int {
-	cur := d.currentMonth()
+	open := d.openMonth()
 	switch {
-	case m < cur:
+	case m < open:
 		return daysIn(m)
-	case m == cur:
-		return d.now().Day()
+	case m == open:
+		return d.dataThrough().Day()
 	default:
 		return 0
 	}
@@ -222,62 +240,4 @@ func (d *dataset) usageRows(m, late int) int {
 		n += late
 	}
 	return n
-}
-
-// rowBasics is the part of a usage row that money depends on.
-type rowBasics struct {
-	day, sub, meter int
-	cost, quantity  float64
-	h               uint64
-}
-
-// row generates row i of month m. Rows past the days with data (late rows)
-// are dated the last day with data.
-func (d *dataset) row(m, i int) rowBasics {
-	day := i / d.o.UsageRowsPerDay
-	if days := d.daysWithData(m); day >= days {
-		day = max(days-1, 0)
-	}
-	return d.rowOnDay(m, i, day)
-}
-
-func (d *dataset) rowOnDay(m, i, day int) rowBasics {
-	h := mix(d.o.Seed^saltUsage, uint64(m), uint64(i))
-	sub := pick(d.subCum, unit(mix(h, 1, 0)))
-	mt := pick(d.meterCum, unit(mix(h, 2, 0)))
-	// Spend grows 1.5% a month from a fixed epoch, dips at weekends, and
-	// varies row to row around the configured monthly spend.
-	avg := d.o.MonthlySpend / (30.4 * float64(d.o.UsageRowsPerDay))
-	growth := math.Pow(1.015, float64(m-d.epoch))
-	weekend := 1.0
-	if wd := monthStart(m).AddDate(0, 0, day).Weekday(); wd == time.Saturday || wd == time.Sunday {
-		weekend = 0.75
-	}
-	cost := avg * growth * weekend * (0.35 + 1.3*unit(mix(h, 3, 0)))
-	cost = math.Round(cost*1e6) / 1e6
-	return rowBasics{day: day, sub: sub, meter: mt, cost: cost, quantity: cost / meters[mt].rate, h: h}
-}
-
-// usageTotal is the sum of cost over the first n rows of month m, as
-// served; full months ahead of the clock count as if they had happened
-// (the commitment is sized on the year's expected spend).
-func (d *dataset) usageTotal(m, n int, full bool) float64 {
-	k := totalKey{m, n, full}
-	d.mu.Lock()
-	t, ok := d.totals[k]
-	d.mu.Unlock()
-	if ok {
-		return t
-	}
-	for i := 0; i < n; i++ {
-		if full {
-			t += d.rowOnDay(m, i, i/d.o.UsageRowsPerDay).cost
-		} else {
-			t += d.row(m, i).cost
-		}
-	}
-	d.mu.Lock()
-	d.totals[k] = t
-	d.mu.Unlock()
-	return t
 }

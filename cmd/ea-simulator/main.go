@@ -33,23 +33,26 @@ func main() {
 		keyFile    = kingpin.Flag("key-file", "Write the accepted API key to this file (mode 0600).").String()
 		bump       = kingpin.Flag("bump-interval", "Change the current period's data (new ETags) this often; 0 never.").Default("0s").Duration()
 		frozen     = kingpin.Flag("clock", "Freeze the simulator's clock at this RFC 3339 time (for reproducible data); default the real clock.").String()
+		startAt    = kingpin.Flag("clock-start", "Start the simulator's clock at this RFC 3339 time and let it run with real time (for end-to-end tests at a fixed date).").String()
+		latency    = kingpin.Flag("data-latency-days", "Serve usage, marketplace and reservation data only up to this many whole days before today, like Azure's delay; 0 serves today's partial data.").Default("0").Int()
 	)
 	kingpin.HelpFlag.Short('h')
 	kingpin.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	var now func() time.Time
-	if *frozen != "" {
-		t, err := time.Parse(time.RFC3339, *frozen)
-		if err != nil {
-			logger.Error("--clock", "err", err)
-			os.Exit(2)
-		}
-		now = func() time.Time { return t }
+	now, err := clock(*frozen, *startAt, time.Now)
+	if err != nil {
+		logger.Error("invalid clock", "err", err)
+		os.Exit(2)
+	}
+	if *latency < 0 {
+		logger.Error("--data-latency-days must not be negative")
+		os.Exit(2)
 	}
 	sim := simulator.New(simulator.Options{
 		Enrollment: *enrollment, Currency: *currency, UsageRowsPerDay: *rows, MonthlySpend: *spend,
 		Periods: *periods, PageSize: *pageSize, Scenario: *scenario, Seed: *seed, Now: now,
+		DataLatencyDays: *latency,
 	})
 	if *keyFile != "" {
 		if err := os.WriteFile(*keyFile, []byte(sim.APIKey()+"\n"), 0o600); err != nil {
@@ -78,4 +81,29 @@ func main() {
 		logger.Error("serving", "err", err)
 		os.Exit(1)
 	}
+}
+
+// clock returns the simulator's clock: frozen at --clock, or starting at
+// --clock-start and running from there with real time (so that ETags,
+// bumps and a Prometheus scraping along see time pass at a fixed date), or
+// nil for the real clock. wallNow is the wall clock.
+func clock(frozen, start string, wallNow func() time.Time) (func() time.Time, error) {
+	switch {
+	case frozen != "" && start != "":
+		return nil, errors.New("--clock and --clock-start exclude each other")
+	case frozen != "":
+		t, err := time.Parse(time.RFC3339, frozen)
+		if err != nil {
+			return nil, fmt.Errorf("--clock: %w", err)
+		}
+		return func() time.Time { return t }, nil
+	case start != "":
+		t, err := time.Parse(time.RFC3339, start)
+		if err != nil {
+			return nil, fmt.Errorf("--clock-start: %w", err)
+		}
+		began := wallNow()
+		return func() time.Time { return t.Add(wallNow().Sub(began)) }, nil
+	}
+	return nil, nil
 }

@@ -1,6 +1,10 @@
 // Package demo runs the EA Reporting API simulator in-process and builds a
 // configuration pointing at it, so that `azure_ea_exporter --demo` serves
 // realistic metrics with no credentials and no network.
+//
+// Whatever the day of the month, the 1st and the last included, the demo
+// shows an enrollment in overage, a budget exceeded and one forecast to be,
+// and reservations both well used and under-used.
 package demo
 
 import (
@@ -15,8 +19,9 @@ import (
 )
 
 // Demo is a running simulated API with two enrollments: "100", a healthy
-// USD enrollment, and "200", a EUR enrollment whose commitment ran out
-// during the current billing period.
+// USD enrollment with budgets and reservations (two of them under-used),
+// and "200", a EUR enrollment whose commitment ran out on the first day of
+// the current billing period.
 type Demo struct {
 	servers []*http.Server
 	sims    []*simulator.Server
@@ -24,14 +29,22 @@ type Demo struct {
 	stop    chan struct{}
 }
 
-// Start serves the simulated enrollments on loopback ports. Their data
-// changes every bumpEvery (new ETags), as the real API's does daily.
+// Start serves the simulated enrollments on loopback ports, on the real
+// clock. Their data changes every bumpEvery (new ETags), as the real API's
+// does daily.
 func Start(bumpEvery time.Duration, logger *slog.Logger) (*Demo, error) {
+	return StartAt(bumpEvery, nil, logger)
+}
+
+// StartAt is Start with the simulators' clock: every simulator reads now
+// (time.Now when nil), so that a test can run the demo at a fixed date.
+func StartAt(bumpEvery time.Duration, now func() time.Time, logger *slog.Logger) (*Demo, error) {
 	d := &Demo{stop: make(chan struct{})}
 	for _, o := range []simulator.Options{
 		{Enrollment: "100", Currency: "USD", Scenario: simulator.ScenarioHealthy, Seed: 1},
 		{Enrollment: "200", Currency: "EUR", Scenario: simulator.ScenarioOverage, Seed: 2, MonthlySpend: 64000, Subscriptions: 10, UsageRowsPerDay: 120},
 	} {
+		o.Now = now
 		sim := simulator.New(o)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -86,6 +99,12 @@ reports:
   reservation_charges: { interval: 5m }
 usage_details:
   tags: { CostCenter: tag_cost_center, env: tag_env }
+# platform, data-analytics and enrollment-200 are sized on a month's spend
+# and fill up as the period goes on. platform-200 is exceeded on every day,
+# the 1st included: on the 1st a budget can only be exceeded if it is small
+# against a day's spend, and this one is smaller than the fee of the
+# Platform department's Kafka subscription (1250 a month, a marketplace
+# charge on the 1st).
 budgets:
   - name: platform
     enrollment: "100"
@@ -98,6 +117,10 @@ budgets:
   - name: enrollment-200
     enrollment: "200"
     amount: 60000
+  - name: platform-200
+    enrollment: "200"
+    amount: 1000
+    match: { department: Platform }
 `, d.sims[0].APIKey(), d.urls[0], d.sims[1].APIKey(), d.urls[1])
 	return config.Parse([]byte(y), func(string) string { return "" })
 }
