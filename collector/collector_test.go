@@ -365,3 +365,43 @@ func TestFakePersistenceRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusSummary: the status page's money figures come from the same
+// aggregates as the metrics, and the burn rate counts the days the data
+// covers, not the calendar days.
+func TestStatusSummary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+		src := standardSource(start)
+		cur := month(start)
+		// Data through the 2nd (three days late): 2 days of 150 each.
+		src.usage[cur.ID] = []billing.UsageRow{
+			{Date: cur.Start, Department: "Platform", Cost: 150},
+			{Date: cur.Start.AddDate(0, 0, 1), Department: "Platform", Cost: 100},
+			{Date: cur.Start.AddDate(0, 0, 1), Department: "Data", Cost: 50},
+		}
+		src.market[cur.ID] = []billing.MarketplaceCharge{{UsageStart: cur.Start, Department: "Platform", Cost: 20}}
+		src.balances[cur.ID] = billing.BalanceSummary{PeriodID: cur.ID, Currency: "EUR", BeginningBalance: 1000, EndingBalance: 700, Utilized: 300}
+		env := startFake(t, src, start, fakeConfig(`budgets: [{ name: platform, enrollment: "100", amount: 200, match: { department: Platform } }]`), Options{})
+		st := env.x.Status(nil)
+		if len(st) != 1 {
+			t.Fatalf("%d enrollments", len(st))
+		}
+		s := st[0].Summary
+		if s.Currency != "EUR" || s.Period != "202612" || s.PreviousPeriod != "202611" {
+			t.Errorf("currency %q period %q previous %q", s.Currency, s.Period, s.PreviousPeriod)
+		}
+		if !s.HasSpend || s.Spend != 320 || !s.HasPreviousSpend || s.PreviousSpend != 512.5 {
+			t.Errorf("spend %v (%v), previous %v (%v)", s.Spend, s.HasSpend, s.PreviousSpend, s.HasPreviousSpend)
+		}
+		if !s.DataThrough.Equal(day(2026, 12, 2)) || len(s.Daily) != 2 || s.Daily[1].Cost != 150 {
+			t.Errorf("through %v, daily %v", s.DataThrough, s.Daily)
+		}
+		if s.BurnPerDay != 150 || s.CommitmentDaysLeft != 700.0/150 {
+			t.Errorf("burn %v/day, %v days left", s.BurnPerDay, s.CommitmentDaysLeft)
+		}
+		if len(s.Budgets) != 1 || s.Budgets[0].Spent != 270 || !s.Budgets[0].HasSpent {
+			t.Errorf("budgets %+v", s.Budgets)
+		}
+	})
+}

@@ -15,7 +15,9 @@ type EnrollmentStatus struct {
 	// where its expiry is known.
 	CredentialKind   string
 	CredentialExpiry time.Time
-	Reports          []ReportStatus
+	// Summary is the money at a glance.
+	Summary Summary
+	Reports []ReportStatus
 }
 
 // ReportStatus is what the status page shows of one report.
@@ -36,7 +38,7 @@ func (x *Exporter) Status(cfg *config.Config) []EnrollmentStatus {
 	defer x.mu.RUnlock()
 	var out []EnrollmentStatus
 	for _, e := range x.enrollments {
-		es := EnrollmentStatus{Number: e.number, Periods: e.tracked(), CredentialKind: e.credentialKind, CredentialExpiry: e.credentialExpiry}
+		es := EnrollmentStatus{Number: e.number, Periods: e.tracked(), CredentialKind: e.credentialKind, CredentialExpiry: e.credentialExpiry, Summary: e.summary()}
 		for _, name := range config.ReportNames {
 			rs := ReportStatus{Name: name}
 			if cfg != nil {
