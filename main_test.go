@@ -246,7 +246,7 @@ func TestReloadAndShutdown(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 500 || !strings.Contains(string(b), "enrollments[0]: exactly one of api_key_file, api_key, api_key_env is required") {
+	if resp.StatusCode != 500 || !strings.Contains(string(b), "enrollments[0] (line 1, column 15): exactly one of api_key_file, api_key, api_key_env is required") {
 		t.Errorf("bad reload: %d %s", resp.StatusCode, b)
 	}
 	if reloads() != "0" {
@@ -297,7 +297,7 @@ func TestConfigCheck(t *testing.T) {
 		want []string
 	}{
 		{good, 0, []string{"configuration is valid"}},
-		{bad, 1, []string{"2 problem(s)", "enrollments[0]: exactly one of api_key_file, api_key, api_key_env is required", "reports.usage: unknown key (line 2)"}},
+		{bad, 1, []string{"2 problem(s)", "enrollments[0] (line 1, column 15): exactly one of api_key_file, api_key, api_key_env is required", "reports.usage (line 2, column 11): unknown key"}},
 		{filepath.Join(dir, "missing.yml"), 1, []string{"no such file or directory"}},
 	} {
 		cmd := exec.Command(filepath.Join(binDir, "azure_ea_exporter"), "--config.check", "--config.file", tc.file)

@@ -63,7 +63,7 @@ func enrollmentFingerprint(cfg *config.Config, e *config.Enrollment) string {
 		Reports    map[string]config.Report
 		Usage      config.Usage
 		Budgets    []config.Budget
-	}{e, e.Key(), reports, cfg.UsageDetails, budgets})
+	}{e, e.CredentialDigest(), reports, cfg.UsageDetails, budgets})
 	return string(b)
 }
 

@@ -190,7 +190,7 @@ func TestEmptyAndMissingPeriods(t *testing.T) {
 func TestRecoversByItself(t *testing.T) {
 	lb := &logBuffer{}
 	h := startWith(t, smallSim, "", faultOpts(lb))
-	y := strings.ReplaceAll(h.cfgYAML(), "interval: 1h", "interval: 100ms")
+	y := strings.ReplaceAll(h.cfgYAML(), "interval: 1h", "interval: 100ms, allow_short_interval: true")
 	cfg, _, err := config.Parse([]byte(y), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -416,7 +416,7 @@ func TestRefreshesNeverOverlap(t *testing.T) {
 	ct := &countingTransport{}
 	cfg, _, err := config.Parse([]byte(fmt.Sprintf(`
 enrollments: [{ number: "100", api_key: %q, base_url: %q }]
-reports: { usage_details: { interval: 5ms } }
+reports: { usage_details: { interval: 5ms, allow_short_interval: true } }
 `, sim.APIKey(), ts.URL)), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

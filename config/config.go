@@ -1,26 +1,29 @@
 // Package config owns the exporter's configuration file: its types, the
 // defaults, strict parsing, and validation that names every problem by its
-// YAML path. It also resolves each enrollment's API key from its file, its
-// environment variable or the file itself, and keeps the key out of any
-// printed form of the configuration.
+// YAML path and position. It also resolves each enrollment's credential
+// (an API key or a client secret from its file, its environment variable
+// or the file itself; a client certificate from its PEM file), keeps
+// secrets out of any printed form of the configuration, and warns about
+// credentials that have expired or soon will.
 package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
+	"io"
 	"os"
-	"regexp"
 	"sort"
-	"strings"
 	"time"
 
 	pconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/jwtclaims"
 )
 
 // Report names: the keys of the reports section, and the report label.
@@ -74,21 +77,182 @@ type Config struct {
 	Budgets      []Budget     `yaml:"budgets"`
 }
 
-// Enrollment is one EA enrollment to read.
+// Sources of an enrollment's data, the values of enrollments[].source.
+const (
+	SourceEA  = "ea"  // the EA Reporting API, with the enrollment's API key
+	SourceARM = "arm" // Azure Resource Manager (Cost Management), with an Entra ID credential
+)
+
+// Credentials of a source: arm enrollment, as ARMCredential returns them.
+const (
+	CredentialClientSecret      = "client_secret"
+	CredentialClientCertificate = "client_certificate"
+	CredentialWorkloadIdentity  = "workload_identity"
+	CredentialManagedIdentity   = "managed_identity"
+)
+
+// Cloud is one Azure cloud: its Resource Manager endpoint and its Entra ID
+// authority host, the defaults of arm_endpoint and authority_host.
+type Cloud struct {
+	ARMEndpoint   string
+	AuthorityHost string
+}
+
+// Clouds are the values of enrollments[].cloud.
+var Clouds = map[string]Cloud{
+	"public":        {"https://management.azure.com", "https://login.microsoftonline.com/"},
+	"us_government": {"https://management.usgovcloudapi.net", "https://login.microsoftonline.us/"},
+	"china":         {"https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn/"},
+}
+
+// DefaultCloud is the default of enrollments[].cloud.
+const DefaultCloud = "public"
+
+// Enrollment is one EA enrollment to read, through the EA Reporting API
+// (source: ea, the default) or Azure Resource Manager (source: arm).
 type Enrollment struct {
-	Number     string         `yaml:"number"`
+	Number string `yaml:"number"`
+	// Source is ea or arm; validation fills in ea when it is left out.
+	Source string `yaml:"source,omitempty"`
+
+	// source: ea. Exactly one of the three keys.
 	APIKeyFile string         `yaml:"api_key_file,omitempty"`
 	APIKey     pconfig.Secret `yaml:"api_key,omitempty"`
 	APIKeyEnv  string         `yaml:"api_key_env,omitempty"`
 	BaseURL    string         `yaml:"base_url,omitempty"`
+
+	// source: arm. TenantID and ClientID are GUIDs; ClientID may be left
+	// out only with ManagedIdentity (the system-assigned identity).
+	TenantID string `yaml:"tenant_id,omitempty"`
+	ClientID string `yaml:"client_id,omitempty"`
+	// Exactly one credential: a client secret from a file or the
+	// environment, a PEM file with the certificate and its private key,
+	// the federated token of workload identity, or a managed identity.
+	ClientSecretFile      string `yaml:"client_secret_file,omitempty"`
+	ClientSecretEnv       string `yaml:"client_secret_env,omitempty"`
+	ClientCertificateFile string `yaml:"client_certificate_file,omitempty"`
+	WorkloadIdentity      bool   `yaml:"workload_identity,omitempty"`
+	ManagedIdentity       bool   `yaml:"managed_identity,omitempty"`
+	// ClientSecretExpiry is when the client secret expires, as the
+	// operator copied it from Entra ID (a secret's expiry cannot be read
+	// from the secret): a date (2026-05-01, taken as its start in UTC) or
+	// an RFC 3339 time. Optional, and only with client_secret_file or
+	// client_secret_env; it feeds the expiry warnings and
+	// azure_ea_credential_expiry_timestamp_seconds{kind="client_secret"}.
+	// An addition to the contract, which is silent on it.
+	ClientSecretExpiry string `yaml:"client_secret_expiry,omitempty"`
+	// Cloud is public, us_government or china; validation fills in public
+	// for source: arm, and the cloud's ARMEndpoint and AuthorityHost
+	// where those are left out.
+	Cloud         string `yaml:"cloud,omitempty"`
+	ARMEndpoint   string `yaml:"arm_endpoint,omitempty"`
+	AuthorityHost string `yaml:"authority_host,omitempty"`
+
 	// BillingPeriods is how many of the most recent billing periods to track.
 	BillingPeriods int `yaml:"billing_periods,omitempty"`
 
-	key pconfig.Secret // resolved from whichever source is configured
+	// Resolved when the file is loaded; never printed.
+	key          pconfig.Secret
+	clientSecret pconfig.Secret
+	certPEM      []byte
+	certExpiry   time.Time
+	secretExpiry time.Time
 }
 
-// Key returns the enrollment's API key as resolved when the file was loaded.
+// Key returns the enrollment's API key (source: ea) as resolved when the
+// file was loaded.
 func (e *Enrollment) Key() string { return string(e.key) }
+
+// SourceKind returns the enrollment's source: SourceEA or SourceARM.
+func (e *Enrollment) SourceKind() string {
+	if e.Source == SourceARM {
+		return SourceARM
+	}
+	return SourceEA
+}
+
+// ARMCredential names the credential of a source: arm enrollment
+// (CredentialClientSecret, CredentialClientCertificate,
+// CredentialWorkloadIdentity or CredentialManagedIdentity); empty for
+// source: ea.
+func (e *Enrollment) ARMCredential() string {
+	switch {
+	case e.SourceKind() != SourceARM:
+		return ""
+	case e.ClientSecretFile != "" || e.ClientSecretEnv != "":
+		return CredentialClientSecret
+	case e.ClientCertificateFile != "":
+		return CredentialClientCertificate
+	case e.WorkloadIdentity:
+		return CredentialWorkloadIdentity
+	case e.ManagedIdentity:
+		return CredentialManagedIdentity
+	}
+	return ""
+}
+
+// ClientSecret returns the client secret (source: arm) as read from
+// client_secret_file or client_secret_env when the file was loaded.
+func (e *Enrollment) ClientSecret() string { return string(e.clientSecret) }
+
+// ClientCertificatePEM returns the PEM file of client_certificate_file as
+// read when the configuration was loaded: the certificate (and any chain)
+// and its private key.
+func (e *Enrollment) ClientCertificatePEM() []byte { return append([]byte(nil), e.certPEM...) }
+
+// CertificateExpiry returns the NotAfter of the client certificate; zero
+// without one.
+func (e *Enrollment) CertificateExpiry() time.Time { return e.certExpiry }
+
+// SecretExpiry returns client_secret_expiry as a time; zero when it is
+// not configured.
+func (e *Enrollment) SecretExpiry() time.Time { return e.secretExpiry }
+
+// CredentialExpiry returns the kind of the enrollment's credential, as
+// the kind label of azure_ea_credential_expiry_timestamp_seconds has it,
+// and its expiry; ok is false when the expiry is not known (an API key
+// that is not a JWT, a secret without client_secret_expiry, workload or
+// managed identity).
+func (e *Enrollment) CredentialExpiry() (kind string, exp time.Time, ok bool) {
+	switch e.ARMCredential() {
+	case "":
+		exp, ok = jwtclaims.Expiry(e.Key())
+		return billing.CredentialEAAPIKey, exp, ok
+	case CredentialClientSecret:
+		return billing.CredentialClientSecret, e.secretExpiry, !e.secretExpiry.IsZero()
+	case CredentialClientCertificate:
+		return billing.CredentialClientCert, e.certExpiry, !e.certExpiry.IsZero()
+	}
+	return "", time.Time{}, false
+}
+
+// CredentialDigest is a digest (SHA-256, hex) of the credential material
+// resolved at load: the API key, the client secret, the certificate file.
+// It changes when a rotated key, secret or certificate is loaded, so a
+// reload can tell that the source needs the new one without holding the
+// secret itself.
+func (e *Enrollment) CredentialDigest() string {
+	h := sha256.New()
+	for _, b := range [][]byte{[]byte(e.key), []byte(e.clientSecret), e.certPEM} {
+		fmt.Fprintf(h, "%d:", len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// String renders the enrollment with its secrets left out, so that a
+// %v in a log line cannot print them.
+func (e Enrollment) String() string {
+	type plain Enrollment // without this method
+	p := plain(e)
+	for _, s := range []*pconfig.Secret{&p.APIKey, &p.key, &p.clientSecret} {
+		if *s != "" {
+			*s = "<secret>"
+		}
+	}
+	p.certPEM = nil
+	return fmt.Sprintf("%+v", p)
+}
 
 // Report configures the polling of one report.
 type Report struct {
@@ -100,6 +264,10 @@ type Report struct {
 type reportYAML struct {
 	Enabled  *bool   `yaml:"enabled"`
 	Interval *string `yaml:"interval"`
+	// AllowShortInterval lets the interval go below MinInterval: for
+	// tests and demos against a local server. An addition to the
+	// contract.
+	AllowShortInterval *bool `yaml:"allow_short_interval"`
 }
 
 // Reports is the reports section.
@@ -131,6 +299,27 @@ func (r *Reports) Get(name string) Report {
 	return DefaultReports[name]
 }
 
+// MinInterval is the shortest interval a report may be polled at unless
+// its allow_short_interval is true. Every refresh is a request (a usage
+// download is many): "interval: 1ms", a mistyped 1m, made about 1500
+// requests a second.
+const MinInterval = time.Minute
+
+// RecommendedInterval is, per report, the shortest interval worth polling
+// at: EA cost data is refreshed a few times a day at most (usage typically
+// every 4 to 8 hours), billing periods change once a month and the price
+// sheet once a billing period. A shorter interval only adds requests (and
+// the risk of throttling) without fresher data, so it is warned about.
+var RecommendedInterval = map[string]time.Duration{
+	BillingPeriods:     time.Hour,
+	BalanceSummary:     5 * time.Minute,
+	UsageDetails:       5 * time.Minute,
+	MarketplaceCharges: 5 * time.Minute,
+	PriceSheet:         time.Hour,
+	ReservationDetails: 5 * time.Minute,
+	ReservationCharges: 5 * time.Minute,
+}
+
 // Usage is the usage_details section.
 type Usage struct {
 	Dimensions []string          `yaml:"dimensions"`
@@ -138,7 +327,22 @@ type Usage struct {
 	// MaxSeries bounds the label sets of azure_ea_usage_cost per enrollment
 	// and billing period; past it the smallest are folded into "other".
 	MaxSeries int `yaml:"max_series,omitempty"`
+	// Source is how a source: ea enrollment reads usage details: json
+	// (the paged API, the default), csv_download (one synchronous CSV) or
+	// csv_report (submit a report, poll it, then read the CSV blob).
+	// source: arm always reads the Cost Details report.
+	Source string `yaml:"source,omitempty"`
 }
+
+// Values of usage_details.source.
+const (
+	UsageSourceJSON        = "json"
+	UsageSourceCSVDownload = "csv_download"
+	UsageSourceCSVReport   = "csv_report"
+)
+
+// UsageSources lists the values of usage_details.source.
+var UsageSources = []string{UsageSourceJSON, UsageSourceCSVDownload, UsageSourceCSVReport}
 
 // DefaultMaxSeries is the default of usage_details.max_series.
 const DefaultMaxSeries = 50000
@@ -167,276 +371,97 @@ type Budget struct {
 	Match      map[string]string `yaml:"match"`
 }
 
-// Problems is every problem found in a configuration file.
-type Problems []error
-
-func (p Problems) Error() string {
-	s := make([]string, len(p))
-	for i, e := range p {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
+// ParseOptions are what a configuration is resolved against besides the
+// file itself.
+type ParseOptions struct {
+	// Getenv resolves api_key_env and client_secret_env; os.Getenv when nil.
+	Getenv func(string) string
+	// Now is the time credential expiry is judged at; time.Now when nil.
+	Now func() time.Time
 }
 
-// Load reads, parses and validates the file at path, and resolves the API
-// keys. The error, if any, is a Problems listing everything that is wrong.
-// Warnings are things that work but should not be left as they are.
+func (o ParseOptions) withDefaults() ParseOptions {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Load reads, parses and validates the file at path, and resolves the
+// credentials. The error, if any, is a Problems listing everything that
+// is wrong, in file order. Warnings are things that work but should not
+// be left as they are.
 func Load(path string) (cfg *Config, warnings []string, err error) {
+	return LoadWithOptions(path, ParseOptions{})
+}
+
+// LoadWithOptions is Load with the environment and the clock given.
+func LoadWithOptions(path string, o ParseOptions) (cfg *Config, warnings []string, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	return Parse(b, os.Getenv)
+	return ParseWithOptions(b, o)
 }
 
-// Parse parses and validates a configuration; getenv resolves api_key_env.
+// Parse parses and validates a configuration; getenv resolves api_key_env
+// and client_secret_env.
 func Parse(b []byte, getenv func(string) string) (*Config, []string, error) {
+	return ParseWithOptions(b, ParseOptions{Getenv: getenv})
+}
+
+// ParseWithOptions parses and validates a configuration.
+func ParseWithOptions(b []byte, o ParseOptions) (*Config, []string, error) {
+	o = o.withDefaults()
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&root); err != nil && !errors.Is(err, errEOF(err)) {
-		return nil, nil, Problems{fmt.Errorf("not valid YAML: %s", cleanYAMLError(err))}
+	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+		return nil, nil, Problems{syntaxProblem(b, err)}
 	}
+	var more yaml.Node
+	switch err := dec.Decode(&more); {
+	case err == nil:
+		return nil, nil, Problems{&Problem{Line: more.Line, Column: more.Column,
+			Msg: "a second YAML document (after ---): the configuration is one document"}}
+	case !errors.Is(err, io.EOF):
+		return nil, nil, Problems{syntaxProblem(b, err)}
+	}
+
 	cfg := &Config{}
 	errs := decodeStrict(&root, cfg)
 	// Validate what did decode too, so that one run reports every problem;
 	// a path already reported as undecodable is not reported again.
 	reported := map[string]bool{}
 	for _, e := range errs {
-		reported[pathOf(e)] = true
+		reported[e.Path] = true
 	}
-	warnings, verrs := cfg.validate(getenv)
-	for _, e := range verrs {
-		if !reported[pathOf(e)] {
+	v := &validator{idx: newIndex(&root), getenv: o.Getenv, now: o.Now()}
+	cfg.validate(v)
+	for _, e := range v.errs {
+		if !reported[e.Path] {
 			errs = append(errs, e)
 		}
 	}
+	sortProblems(errs)
+	sortProblems(v.warns)
+	warnings := make([]string, len(v.warns))
+	for i, w := range v.warns {
+		warnings[i] = w.Error()
+	}
 	if len(errs) > 0 {
-		return nil, warnings, Problems(errs)
+		p := make(Problems, len(errs))
+		for i, e := range errs {
+			p[i] = e
+		}
+		return nil, warnings, p
 	}
 	return cfg, warnings, nil
 }
 
-func pathOf(err error) string {
-	s := err.Error()
-	if i := strings.Index(s, ": "); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// errEOF lets an empty file through as an empty configuration.
-func errEOF(err error) error {
-	if err != nil && err.Error() == "EOF" {
-		return err
-	}
-	return errors.New("not EOF")
-}
-
-var (
-	enrollmentPattern = regexp.MustCompile(`^[0-9]{1,12}$`)
-	labelPattern      = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-)
-
-// reservedLabels are labels the exporter sets itself.
-var reservedLabels = map[string]bool{"enrollment": true, "billing_period": true, "unit": true, "report": true, "budget": true, "code": true}
-
-func (c *Config) validate(getenv func(string) string) (warnings []string, errs []error) {
-	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-
-	if len(c.Enrollments) == 0 {
-		add("enrollments: at least one enrollment is required")
-	}
-	numbers := map[string]int{}
-	for i := range c.Enrollments {
-		e := &c.Enrollments[i]
-		p := fmt.Sprintf("enrollments[%d]", i)
-		switch {
-		case e.Number == "":
-			add("%s.number: required", p)
-		case !enrollmentPattern.MatchString(e.Number):
-			add("%s.number: %q is not an enrollment number (digits only)", p, e.Number)
-		default:
-			if j, dup := numbers[e.Number]; dup {
-				add("%s.number: %q is already configured as enrollments[%d]", p, e.Number, j)
-			}
-			numbers[e.Number] = i
-		}
-		sources := 0
-		for _, set := range []bool{e.APIKeyFile != "", e.APIKey != "", e.APIKeyEnv != ""} {
-			if set {
-				sources++
-			}
-		}
-		if sources != 1 {
-			add("%s: exactly one of api_key_file, api_key, api_key_env is required", p)
-		} else {
-			key, warn, err := resolveKey(e, getenv)
-			switch {
-			case err != nil:
-				add("%s.%s", p, err)
-			default:
-				e.key = pconfig.Secret(key)
-			}
-			if warn != "" {
-				warnings = append(warnings, p+".api_key_file: "+warn)
-			}
-		}
-		if e.BaseURL == "" {
-			e.BaseURL = DefaultBaseURL
-		} else if u, err := url.Parse(e.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add("%s.base_url: %q is not an absolute http or https URL", p, e.BaseURL)
-		} else if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-			warnings = append(warnings, p+".base_url: plain http sends the API key unencrypted")
-		}
-		switch {
-		case e.BillingPeriods == 0:
-			e.BillingPeriods = DefaultBillingPeriods
-		case e.BillingPeriods < 0 || e.BillingPeriods > MaxBillingPeriods:
-			add("%s.billing_periods: %d is out of range 1..%d", p, e.BillingPeriods, MaxBillingPeriods)
-		}
-	}
-
-	c.Reports.resolved = map[string]Report{}
-	for _, name := range ReportNames {
-		r := DefaultReports[name]
-		raw := c.Reports.raw()[name]
-		if raw.Enabled != nil {
-			r.Enabled = *raw.Enabled
-		}
-		if raw.Interval != nil {
-			d, err := model.ParseDuration(*raw.Interval)
-			switch {
-			case err != nil:
-				add("reports.%s.interval: %q is not a duration (like 30s, 4h, 1d)", name, *raw.Interval)
-			case d <= 0:
-				add("reports.%s.interval: must be positive", name)
-			default:
-				r.Interval = d
-			}
-		}
-		c.Reports.resolved[name] = r
-	}
-
-	u := &c.UsageDetails
-	if u.Dimensions == nil {
-		u.Dimensions = append([]string(nil), DefaultUsageDimensions...)
-	}
-	known := map[string]bool{}
-	for _, d := range UsageDimensions {
-		known[d] = true
-	}
-	labels := map[string]string{}
-	for i, d := range u.Dimensions {
-		p := fmt.Sprintf("usage_details.dimensions[%d]", i)
-		switch {
-		case !known[d]:
-			add("%s: unknown dimension %q (one of %s)", p, d, strings.Join(UsageDimensions, ", "))
-		case labels[d] != "":
-			add("%s: %q is listed twice", p, d)
-		default:
-			labels[d] = p
-		}
-	}
-	for _, tl := range u.TagLabels() {
-		tag, label := tl[0], tl[1]
-		p := fmt.Sprintf("usage_details.tags[%q]", tag)
-		switch {
-		case tag == "":
-			add("usage_details.tags: empty tag key")
-		case !labelPattern.MatchString(label):
-			add("%s: %q is not a valid label name", p, label)
-		case reservedLabels[label] || known[label] || strings.HasPrefix(label, "__"):
-			add("%s: label %q is reserved for the exporter's own labels", p, label)
-		case labels[label] != "":
-			add("%s: label %q is already used by %s", p, label, labels[label])
-		default:
-			labels[label] = p
-		}
-	}
-	switch {
-	case u.MaxSeries == 0:
-		u.MaxSeries = DefaultMaxSeries
-	case u.MaxSeries < 0:
-		add("usage_details.max_series: must be positive")
-	}
-
-	names := map[string]int{}
-	for i, b := range c.Budgets {
-		p := fmt.Sprintf("budgets[%d]", i)
-		if b.Name == "" {
-			add("%s.name: required", p)
-		} else if j, dup := names[b.Name]; dup {
-			add("%s.name: %q is already used by budgets[%d]", p, b.Name, j)
-		} else {
-			names[b.Name] = i
-		}
-		if _, ok := numbers[b.Enrollment]; !ok {
-			add("%s.enrollment: %q is not a configured enrollment", p, b.Enrollment)
-		}
-		if b.Amount <= 0 {
-			add("%s.amount: must be positive", p)
-		}
-		keys := make([]string, 0, len(b.Match))
-		for k := range b.Match {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if labels[k] == "" && !known[k] {
-				add("%s.match.%s: not a usage dimension or configured tag label", p, k)
-			} else if labels[k] == "" {
-				add("%s.match.%s: %q is not one of usage_details.dimensions, so usage cannot be matched on it", p, k, k)
-			}
-		}
-	}
-	return warnings, errs
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1"
-}
-
-// resolveKey reads the key from its source. Errors are prefixed with the
-// key's YAML field.
-func resolveKey(e *Enrollment, getenv func(string) string) (key, warning string, err error) {
-	switch {
-	case e.APIKeyFile != "":
-		fi, err := os.Stat(e.APIKeyFile)
-		if err != nil {
-			return "", "", fmt.Errorf("api_key_file: %w", unwrapPathError(err))
-		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			warning = fmt.Sprintf("%s is readable by others (mode %04o); use 0600 or 0400", e.APIKeyFile, fi.Mode().Perm())
-		}
-		b, err := os.ReadFile(e.APIKeyFile)
-		if err != nil {
-			return "", "", fmt.Errorf("api_key_file: %w", unwrapPathError(err))
-		}
-		key = strings.TrimSpace(string(b))
-		if key == "" {
-			return "", warning, fmt.Errorf("api_key_file: %s is empty", e.APIKeyFile)
-		}
-		return key, warning, nil
-	case e.APIKeyEnv != "":
-		key = strings.TrimSpace(getenv(e.APIKeyEnv))
-		if key == "" {
-			return "", "", fmt.Errorf("api_key_env: environment variable %s is not set or empty", e.APIKeyEnv)
-		}
-		return key, "", nil
-	default:
-		return strings.TrimSpace(string(e.APIKey)), "", nil
-	}
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
-	}
-	return err
-}
-
-// String renders the configuration as YAML with every key replaced by
+// String renders the configuration as YAML with every secret replaced by
 // <secret>, for the status page and logs.
 func (c *Config) String() string {
 	b, err := yaml.Marshal(c.redacted())
@@ -448,17 +473,18 @@ func (c *Config) String() string {
 
 func (c *Config) redacted() any {
 	type report struct {
-		Enabled  bool   `yaml:"enabled"`
-		Interval string `yaml:"interval"`
+		Enabled            bool   `yaml:"enabled"`
+		Interval           string `yaml:"interval"`
+		AllowShortInterval bool   `yaml:"allow_short_interval,omitempty"`
 	}
 	reports := map[string]report{}
-	for _, n := range ReportNames {
+	for n, raw := range c.Reports.raw() {
 		r := c.Reports.Get(n)
-		reports[n] = report{r.Enabled, r.Interval.String()}
+		reports[n] = report{r.Enabled, r.Interval.String(), raw.AllowShortInterval != nil && *raw.AllowShortInterval}
 	}
 	ens := make([]Enrollment, len(c.Enrollments))
 	for i, e := range c.Enrollments {
-		e.key = ""
+		e.key, e.clientSecret, e.certPEM = "", "", nil
 		if e.APIKey != "" {
 			e.APIKey = "<secret>"
 		}

@@ -89,14 +89,16 @@ enrollments:
   - number: "200"
     api_key: %q
     base_url: %q
+# The simulated data changes every minute: poll it faster than Azure's
+# would be worth polling.
 reports:
-  billing_periods:     { interval: 10m }
-  balance_summary:     { interval: 1m }
-  usage_details:       { interval: 2m }
-  marketplace_charges: { interval: 2m }
-  price_sheet:         { enabled: true, interval: 10m }
-  reservation_details: { interval: 5m }
-  reservation_charges: { interval: 5m }
+  billing_periods:     { interval: 10m, allow_short_interval: true }
+  balance_summary:     { interval: 1m, allow_short_interval: true }
+  usage_details:       { interval: 2m, allow_short_interval: true }
+  marketplace_charges: { interval: 2m, allow_short_interval: true }
+  price_sheet:         { enabled: true, interval: 10m, allow_short_interval: true }
+  reservation_details: { interval: 5m, allow_short_interval: true }
+  reservation_charges: { interval: 5m, allow_short_interval: true }
 usage_details:
   tags: { CostCenter: tag_cost_center, env: tag_env }
 # platform, data-analytics and enrollment-200 are sized on a month's spend

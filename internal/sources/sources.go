@@ -44,4 +44,4 @@ func (o Options) Open(e *config.Enrollment, observe func(report, code string), l
 	}
 }
 
-func sourceKind(e *config.Enrollment) string { return "ea" }
+func sourceKind(e *config.Enrollment) string { return e.SourceKind() }
