@@ -8,18 +8,20 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
 )
 
 // Report names, as used in configuration, metrics and errors. They are the
 // same keys as the EA source's, so that both sources feed the same series.
 const (
-	ReportBillingPeriods     = "billing_periods"
-	ReportBalanceSummary     = "balance_summary"
-	ReportUsageDetails       = "usage_details"
-	ReportMarketplaceCharges = "marketplace_charges"
-	ReportPriceSheet         = "price_sheet"
-	ReportReservationDetails = "reservation_details"
-	ReportReservationCharges = "reservation_charges"
+	ReportBillingPeriods     = billing.ReportBillingPeriods
+	ReportBalanceSummary     = billing.ReportBalanceSummary
+	ReportUsageDetails       = billing.ReportUsageDetails
+	ReportMarketplaceCharges = billing.ReportMarketplaceCharges
+	ReportPriceSheet         = billing.ReportPriceSheet
+	ReportReservationDetails = billing.ReportReservationDetails
+	ReportReservationCharges = billing.ReportReservationCharges
 )
 
 // Clouds, the values of Config.Cloud and CredentialOptions.Cloud.

@@ -15,10 +15,10 @@ import (
 // enrollment is the running state of one configured enrollment: its
 // source, its pollers and the billing periods they track.
 type enrollment struct {
-	number      string
-	fingerprint string
-	nPeriods    int
-	source      billing.Source
+	number       string
+	fingerprint  string
+	trackedCount int
+	source       billing.Source
 	// credential is the kind and expiry of the source's credential, where
 	// the source knows it.
 	credentialKind   string
@@ -76,7 +76,7 @@ func (e *enrollment) tracked() []string {
 	e.mu.Unlock()
 	var out []string
 	for _, p := range ps {
-		if len(out) == e.nPeriods {
+		if len(out) == e.trackedCount {
 			break
 		}
 		out = append(out, p.ID)
@@ -86,7 +86,7 @@ func (e *enrollment) tracked() []string {
 	}
 	now := e.now().UTC()
 	cur := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	for i := 0; i < e.nPeriods; i++ {
+	for i := 0; i < e.trackedCount; i++ {
 		out = append(out, billing.PeriodOf(cur.AddDate(0, -i, 0)))
 	}
 	return out

@@ -134,7 +134,7 @@ func (x *Exporter) Apply(cfg *config.Config) error {
 func (x *Exporter) newEnrollment(cfg *config.Config, ec *config.Enrollment, fp string) (*enrollment, error) {
 	logger := x.logger.With("enrollment", ec.Number)
 	e := &enrollment{
-		number: ec.Number, fingerprint: fp, nPeriods: ec.BillingPeriods,
+		number: ec.Number, fingerprint: fp, trackedCount: ec.TrackedPeriods,
 		logger: logger, now: x.opts.Now, byName: map[string]*poller{},
 		periodsC: make(chan struct{}),
 	}

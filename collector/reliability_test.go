@@ -342,7 +342,7 @@ func TestReloadRestartsOnlyWhatChanged(t *testing.T) {
 	if n100 != e100 {
 		t.Error("the unchanged enrollment was restarted")
 	}
-	if n200 == e200 || n200.nPeriods != 3 {
+	if n200 == e200 || n200.trackedCount != 3 {
 		t.Error("the changed enrollment was not restarted with its new settings")
 	}
 	for _, p := range e200.pollers {

@@ -28,13 +28,13 @@ import (
 
 // Report names: the keys of the reports section, and the report label.
 const (
-	BillingPeriods     = "billing_periods"
-	BalanceSummary     = "balance_summary"
-	UsageDetails       = "usage_details"
-	MarketplaceCharges = "marketplace_charges"
-	PriceSheet         = "price_sheet"
-	ReservationDetails = "reservation_details"
-	ReservationCharges = "reservation_charges"
+	BillingPeriods     = billing.ReportBillingPeriods
+	BalanceSummary     = billing.ReportBalanceSummary
+	UsageDetails       = billing.ReportUsageDetails
+	MarketplaceCharges = billing.ReportMarketplaceCharges
+	PriceSheet         = billing.ReportPriceSheet
+	ReservationDetails = billing.ReportReservationDetails
+	ReservationCharges = billing.ReportReservationCharges
 )
 
 // ReportNames lists every report in the order the exporter starts them.
@@ -54,8 +54,8 @@ var DefaultReports = map[string]Report{
 // Defaults of the enrollment section.
 const (
 	DefaultBaseURL        = "https://consumption.azure.com"
-	DefaultBillingPeriods = 2
-	MaxBillingPeriods     = 36 // the API serves 36 months at most
+	DefaultTrackedPeriods = 2
+	MaxTrackedPeriods     = 36 // the API serves 36 months at most
 )
 
 // UsageDimensions are the labels azure_ea_usage_cost may be broken down by:
@@ -148,8 +148,10 @@ type Enrollment struct {
 	ARMEndpoint   string `yaml:"arm_endpoint,omitempty"`
 	AuthorityHost string `yaml:"authority_host,omitempty"`
 
-	// BillingPeriods is how many of the most recent billing periods to track.
-	BillingPeriods int `yaml:"billing_periods,omitempty"`
+	// TrackedPeriods is how many of the most recent billing periods to
+	// track (the billing_periods key; not to be confused with the report
+	// of the same name).
+	TrackedPeriods int `yaml:"billing_periods,omitempty"`
 
 	// Resolved when the file is loaded; never printed.
 	key          pconfig.Secret

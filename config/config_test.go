@@ -66,10 +66,10 @@ func TestGoodFile(t *testing.T) {
 		t.Errorf("warnings: %q", warnings)
 	}
 	e0, e1 := cfg.Enrollments[0], cfg.Enrollments[1]
-	if !strings.HasPrefix(e0.Key(), "eyJ") || e0.BaseURL != DefaultBaseURL || e0.BillingPeriods != DefaultBillingPeriods || e0.SourceKind() != SourceEA {
+	if !strings.HasPrefix(e0.Key(), "eyJ") || e0.BaseURL != DefaultBaseURL || e0.TrackedPeriods != DefaultTrackedPeriods || e0.SourceKind() != SourceEA {
 		t.Errorf("enrollment 0 defaults: %v", e0)
 	}
-	if e1.Key() != goodKey || e1.BaseURL != "http://127.0.0.1:9999/" || e1.BillingPeriods != 6 {
+	if e1.Key() != goodKey || e1.BaseURL != "http://127.0.0.1:9999/" || e1.TrackedPeriods != 6 {
 		t.Errorf("enrollment 1: %v", e1)
 	}
 	for name, want := range map[string]Report{
@@ -249,7 +249,7 @@ func TestNumbers(t *testing.T) {
 	}
 	// Whole numbers in any YAML notation are fine.
 	cfg, _, err := parse("enrollments: [{number: '1', api_key: a, billing_periods: 0x10}]\nbudgets: [{name: a, enrollment: '1', amount: 1_000.5}]", nil)
-	if err != nil || cfg.Enrollments[0].BillingPeriods != 16 || cfg.Budgets[0].Amount != 1000.5 {
+	if err != nil || cfg.Enrollments[0].TrackedPeriods != 16 || cfg.Budgets[0].Amount != 1000.5 {
 		t.Errorf("%v %v", cfg, err)
 	}
 }

@@ -124,10 +124,10 @@ func (c *Config) validate(v *validator) {
 			v.errorf(p+".source", "%q is not a source (ea or arm)", e.Source)
 		}
 		switch {
-		case e.BillingPeriods == 0:
-			e.BillingPeriods = DefaultBillingPeriods
-		case e.BillingPeriods < 0 || e.BillingPeriods > MaxBillingPeriods:
-			v.errorf(p+".billing_periods", "%d is out of range 1..%d", e.BillingPeriods, MaxBillingPeriods)
+		case e.TrackedPeriods == 0:
+			e.TrackedPeriods = DefaultTrackedPeriods
+		case e.TrackedPeriods < 0 || e.TrackedPeriods > MaxTrackedPeriods:
+			v.errorf(p+".billing_periods", "%d is out of range 1..%d", e.TrackedPeriods, MaxTrackedPeriods)
 		}
 	}
 

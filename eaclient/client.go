@@ -21,22 +21,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
 )
 
 // Report names, as used in configuration, metrics and errors.
 const (
-	ReportBillingPeriods       = "billing_periods"
-	ReportBalanceSummary       = "balance_summary"
-	ReportUsageDetails         = "usage_details"
-	ReportMarketplaceCharges   = "marketplace_charges"
-	ReportPriceSheet           = "price_sheet"
-	ReportReservationDetails   = "reservation_details"
+	ReportBillingPeriods     = billing.ReportBillingPeriods
+	ReportBalanceSummary     = billing.ReportBalanceSummary
+	ReportUsageDetails       = billing.ReportUsageDetails
+	ReportMarketplaceCharges = billing.ReportMarketplaceCharges
+	ReportPriceSheet         = billing.ReportPriceSheet
+	ReportReservationDetails = billing.ReportReservationDetails
+	ReportReservationCharges = billing.ReportReservationCharges
+	// ReportReservationSummaries names the route, which the exporter reads
+	// for the reservation_details report (see Source).
 	ReportReservationSummaries = "reservation_summaries"
-	ReportReservationCharges   = "reservation_charges"
 )
 
-// DefaultBaseURL is the EA Reporting API's host.
-const DefaultBaseURL = "https://consumption.azure.com"
 
 // Defaults for Config's zero values.
 const (
@@ -64,7 +66,7 @@ var DefaultRetry = Retry{MaxAttempts: 4, InitialBackoff: time.Second, MaxBackoff
 
 // Config configures a Client.
 type Config struct {
-	// BaseURL of the API, DefaultBaseURL when empty. nextLink URLs are
+	// BaseURL of the API (the configuration's base_url). nextLink URLs are
 	// followed only on this scheme and host.
 	BaseURL    string
 	Enrollment string
@@ -124,7 +126,7 @@ func (s secret) MarshalText() ([]byte, error) { return []byte("<secret>"), nil }
 // New returns a Client for cfg.
 func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
+		return nil, errors.New("base URL is empty")
 	}
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil {

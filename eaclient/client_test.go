@@ -422,8 +422,9 @@ func TestNewValidates(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no enrollment", Config{APIKey: "k"}, "enrollment number is empty"},
-		{"no key", Config{Enrollment: "1"}, "API key is empty"},
+		{"no base URL", Config{Enrollment: "1", APIKey: "k"}, "base URL is empty"},
+		{"no enrollment", Config{APIKey: "k", BaseURL: "https://consumption.azure.com"}, "enrollment number is empty"},
+		{"no key", Config{Enrollment: "1", BaseURL: "https://consumption.azure.com"}, "API key is empty"},
 		{"relative base", Config{Enrollment: "1", APIKey: "k", BaseURL: "consumption.azure.com"}, "want an absolute http or https URL"},
 		{"bad scheme", Config{Enrollment: "1", APIKey: "k", BaseURL: "ftp://x"}, "want an absolute http or https URL"},
 	} {
@@ -434,14 +435,14 @@ func TestNewValidates(t *testing.T) {
 			}
 		})
 	}
-	c, err := New(Config{Enrollment: "1", APIKey: "sekrit"})
+	c, err := New(Config{Enrollment: "1", APIKey: "sekrit", BaseURL: "https://consumption.azure.com/"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, "sekrit") {
 		t.Errorf("client formats its key: %s", s)
 	}
-	if c.Enrollment() != "1" || c.base.String() != DefaultBaseURL {
+	if c.Enrollment() != "1" || c.base.String() != "https://consumption.azure.com" {
 		t.Errorf("defaults: %s %s", c.Enrollment(), c.base)
 	}
 }

@@ -104,7 +104,7 @@ prometheusRule: { enabled: true }
 	if err != nil {
 		t.Fatalf("rendered configuration:\n%s\n%v", cfgText, err)
 	}
-	if len(cfg.Enrollments) != 2 || cfg.Enrollments[0].BillingPeriods != 3 || !cfg.Reports.Get(config.PriceSheet).Enabled || len(cfg.Budgets) != 1 {
+	if len(cfg.Enrollments) != 2 || cfg.Enrollments[0].TrackedPeriods != 3 || !cfg.Reports.Get(config.PriceSheet).Enabled || len(cfg.Budgets) != 1 {
 		t.Errorf("rendered configuration:\n%s", cfgText)
 	}
 
