@@ -74,3 +74,15 @@ const (
 	CredentialClientSecret = "client_secret"
 	CredentialClientCert   = "client_certificate"
 )
+
+// Observer receives what a source learns about its upstream as it goes:
+// every request's outcome, and the remaining quotas an upstream announces
+// (ARM's x-ms-ratelimit-remaining-* headers). The exporter counts and
+// exports them.
+type Observer interface {
+	// Request is called once per HTTP request with the report's name and
+	// the status code ("200", "304", "429"), or "error" for no response.
+	Request(report, code string)
+	// Remaining is called with a remaining quota the upstream announced.
+	Remaining(report, quota string, remaining float64)
+}

@@ -169,6 +169,11 @@ func (x *Exporter) collectCounters(ch chan<- prometheus.Metric, ens []*enrollmen
 			ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, v, k[0], k[1], k[2])
 		}
 	}
+	for k, v := range x.remaining {
+		if enabled[[2]string{k[0], k[1]}] {
+			ch <- prometheus.MustNewConstMetric(descQuotaRemaining, prometheus.GaugeValue, v, k[0], k[1], k[2])
+		}
+	}
 	// Failures start at zero for every enabled report, so that rate() and
 	// increase() see the first failure.
 	for k := range enabled {

@@ -20,10 +20,9 @@ import (
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 )
 
-// SourceOpener opens the source of one enrollment. observe must be called
-// once per request the source makes, with the report's configuration name
-// and the status code ("200", "304", "429", or "error" for no response).
-type SourceOpener func(e *config.Enrollment, observe func(report, code string), logger *slog.Logger) (billing.Source, error)
+// SourceOpener opens the source of one enrollment; the source reports its
+// requests and quotas to obs.
+type SourceOpener func(e *config.Enrollment, obs billing.Observer, logger *slog.Logger) (billing.Source, error)
 
 // Options configure an Exporter. Zero values take defaults.
 type Options struct {
@@ -58,6 +57,7 @@ type Exporter struct {
 	countersMu sync.Mutex
 	requests   map[[3]string]float64 // enrollment, report, code
 	failures   map[[2]string]float64 // enrollment, report
+	remaining  map[[3]string]float64 // enrollment, report, quota
 }
 
 // New returns an Exporter with nothing configured; call Apply.
@@ -74,6 +74,7 @@ func New(opts Options) *Exporter {
 		enrollments: map[string]*enrollment{},
 		requests:    map[[3]string]float64{},
 		failures:    map[[2]string]float64{},
+		remaining:   map[[3]string]float64{},
 	}
 	if opts.StoragePath != "" {
 		x.store = &store{dir: opts.StoragePath}
@@ -138,11 +139,7 @@ func (x *Exporter) newEnrollment(cfg *config.Config, ec *config.Enrollment, fp s
 		logger: logger, now: x.opts.Now, byName: map[string]*poller{},
 		periodsC: make(chan struct{}),
 	}
-	src, err := x.opts.OpenSource(ec, func(report, code string) {
-		x.countersMu.Lock()
-		x.requests[[3]string{ec.Number, report, code}]++
-		x.countersMu.Unlock()
-	}, logger)
+	src, err := x.opts.OpenSource(ec, observer{x, ec.Number}, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -229,4 +226,22 @@ func (x *Exporter) Ready() bool {
 		}
 	}
 	return true
+}
+
+// observer records one enrollment's requests and quotas.
+type observer struct {
+	x          *Exporter
+	enrollment string
+}
+
+func (o observer) Request(report, code string) {
+	o.x.countersMu.Lock()
+	o.x.requests[[3]string{o.enrollment, report, code}]++
+	o.x.countersMu.Unlock()
+}
+
+func (o observer) Remaining(report, quota string, v float64) {
+	o.x.countersMu.Lock()
+	o.x.remaining[[3]string{o.enrollment, report, quota}] = v
+	o.x.countersMu.Unlock()
 }

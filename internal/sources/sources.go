@@ -1,7 +1,7 @@
 // Package sources opens the data source an enrollment's configuration
 // names: the EA Reporting API (source: ea) or Azure Resource Manager
 // (source: arm). It is the one place that knows every source package; the
-// collector receives the Open function and sees only billing.Source.
+// collector receives Open and sees only billing.Source.
 package sources
 
 import (
@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/azure-ea-exporter/azure_ea_exporter/armclient"
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
@@ -18,8 +19,10 @@ import (
 // Options are the HTTP settings shared by every source. Zero values take
 // each client's defaults.
 type Options struct {
-	// HTTPClient for every request; each client's default when nil.
-	HTTPClient     *http.Client
+	// HTTPClient for every request (an arm source's token requests too);
+	// each client's default when nil.
+	HTTPClient *http.Client
+	// Retry bounds the retries of one request.
 	Retry          eaclient.Retry
 	RequestTimeout time.Duration
 	UserAgent      string
@@ -28,20 +31,43 @@ type Options struct {
 	MaxPages     int
 }
 
-// Open returns the source of one enrollment. observe is called once per
-// HTTP request with the configured report name and the status code.
-func (o Options) Open(e *config.Enrollment, observe func(report, code string), logger *slog.Logger) (billing.Source, error) {
-	switch kind := sourceKind(e); kind {
-	case "ea":
-		return eaclient.NewSource(eaclient.Config{
+// Open returns the source of one enrollment, reporting its requests and
+// quotas to obs.
+func (o Options) Open(e *config.Enrollment, obs billing.Observer, logger *slog.Logger) (billing.Source, error) {
+	switch kind := e.SourceKind(); kind {
+	case config.SourceEA:
+		cfg := eaclient.Config{
 			BaseURL: e.BaseURL, Enrollment: e.Number, APIKey: e.Key(),
 			HTTPClient: o.HTTPClient, Retry: o.Retry, RequestTimeout: o.RequestTimeout,
 			MaxBodyBytes: o.MaxBodyBytes, MaxPages: o.MaxPages,
-			UserAgent: o.UserAgent, Logger: logger, ObserveRequest: observe,
+			UserAgent: o.UserAgent, Logger: logger,
+		}
+		if obs != nil {
+			cfg.ObserveRequest = obs.Request
+		}
+		return eaclient.NewSource(cfg)
+	case config.SourceARM:
+		cred, err := armclient.NewCredential(armclient.CredentialOptions{
+			TenantID: e.TenantID, ClientID: e.ClientID,
+			ClientSecret: e.ClientSecret(), SecretExpiry: e.SecretExpiry(),
+			CertificatePEM:   e.ClientCertificatePEM(),
+			WorkloadIdentity: e.WorkloadIdentity, ManagedIdentity: e.ManagedIdentity,
+			Cloud: e.Cloud, AuthorityHost: e.AuthorityHost, HTTPClient: o.HTTPClient,
 		})
+		if err != nil {
+			return nil, fmt.Errorf("enrollment %s: %w", e.Number, err)
+		}
+		cfg := armclient.Config{
+			BillingAccount: e.Number, Cloud: e.Cloud, Endpoint: e.ARMEndpoint, Credential: cred,
+			HTTPClient: o.HTTPClient, Retry: armclient.Retry(o.Retry), RequestTimeout: o.RequestTimeout,
+			MaxBodyBytes: o.MaxBodyBytes, MaxPages: o.MaxPages,
+			UserAgent: o.UserAgent, Logger: logger,
+		}
+		if obs != nil {
+			cfg.Observe, cfg.RateLimit = obs.Request, obs.Remaining
+		}
+		return armclient.New(cfg)
 	default:
-		return nil, fmt.Errorf("enrollment %s: source %q is not available in this build", e.Number, kind)
+		return nil, fmt.Errorf("enrollment %s: unknown source %q", e.Number, kind)
 	}
 }
-
-func sourceKind(e *config.Enrollment) string { return e.SourceKind() }
