@@ -120,6 +120,20 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Cause classifies the failure without its details ("HTTP 403
+// forbidden: AuthorizationFailed", "transport error"): the exporter logs a
+// failure streak again when its cause changes.
+func (e *Error) Cause() string {
+	c := e.Kind.String()
+	if e.Status != 0 {
+		c = fmt.Sprintf("HTTP %d %s", e.Status, c)
+	}
+	if e.Code != "" {
+		c += ": " + e.Code
+	}
+	return c
+}
+
 func (e *Error) retryable() bool {
 	switch e.Kind {
 	case KindTransport:

@@ -86,3 +86,15 @@ type Observer interface {
 	// Remaining is called with a remaining quota the upstream announced.
 	Remaining(report, quota string, remaining float64)
 }
+
+// Cause classifies a refresh failure without its details, so that a change
+// of cause (connection refused, then 401) can be told from the same
+// failure again: a source's error says it through a Cause method; any
+// other error is its own text.
+func Cause(err error) string {
+	var c interface{ Cause() string }
+	if errors.As(err, &c) {
+		return c.Cause()
+	}
+	return err.Error()
+}

@@ -405,3 +405,50 @@ func TestStatusSummary(t *testing.T) {
 		}
 	})
 }
+
+// causeErr is a source error with a cause, like the clients' errors.
+type causeErr struct{ cause, detail string }
+
+func (e causeErr) Error() string { return e.cause + ": " + e.detail }
+func (e causeErr) Cause() string { return e.cause }
+
+// TestFailureLogs: one error line when a streak starts, one more whenever
+// its cause changes, none for the same cause again; the wording is true
+// when there never was good data.
+func TestFailureLogs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Date(2026, 12, 1, 0, 30, 0, 0, time.UTC)
+		src := standardSource(start)
+		src.setFailing(config.BalanceSummary, causeErr{"transport error", "dial tcp 127.0.0.1:1: connection refused"})
+		lb := &logBuffer{}
+		startFake(t, src, start, fakeConfig(""), Options{Logger: logger(lb)})
+		if n := lb.count("refresh failed; no data to serve until a refresh succeeds"); n != 1 {
+			t.Errorf("first failure without data logged %d times:\n%s", n, lb.String())
+		}
+		// The same cause with other details: debug only.
+		src.setFailing(config.BalanceSummary, causeErr{"transport error", "dial tcp 127.0.0.1:1: i/o timeout"})
+		time.Sleep(70 * time.Second)
+		synctest.Wait()
+		// Another cause: logged again.
+		src.setFailing(config.BalanceSummary, causeErr{"HTTP 401 unauthorized", "the key expired"})
+		time.Sleep(3 * time.Minute)
+		synctest.Wait()
+		if n := lb.count("level=ERROR"); n != 2 {
+			t.Errorf("%d error lines, want 2 (the start and the change of cause):\n%s", n, lb.String())
+		}
+		if !strings.Contains(lb.String(), "refresh still failing, with another cause") || !strings.Contains(lb.String(), "the key expired") {
+			t.Errorf("the change of cause is not logged:\n%s", lb.String())
+		}
+		// Recovery, then a new streak while good data exists.
+		src.setFailing(config.BalanceSummary, nil)
+		time.Sleep(5 * time.Hour)
+		synctest.Wait()
+		src.bump()
+		src.setFailing(config.BalanceSummary, causeErr{"HTTP 503 server error", "busy"})
+		time.Sleep(70 * time.Minute)
+		synctest.Wait()
+		if n := lb.count("refresh failed; serving the last good data"); n != 1 {
+			t.Errorf("a streak with good data logged %d times:\n%s", n, lb.String())
+		}
+	})
+}

@@ -69,6 +69,8 @@ type Health struct {
 	// Unsupported: the enrollment's source does not offer the report; it
 	// is not polled again and has no azure_ea_up series.
 	Unsupported bool
+	// cause classifies the last failure (billing.Cause).
+	cause string
 }
 
 func newPoller(name string, interval time.Duration, r report, after <-chan struct{}, logger *slog.Logger, now func() time.Time) *poller {
@@ -188,15 +190,26 @@ func (p *poller) refreshOnce(ctx context.Context) bool {
 		h.Up = false
 		h.FailStreak++
 		h.LastError = oneLine(err.Error())
+		cause := billing.Cause(err)
 		if p.onFailure != nil {
 			p.onFailure()
 		}
-		// One error log per failure streak; the rest at debug level.
-		if h.FailStreak == 1 {
-			p.logger.Error("refresh failed; serving the last good data", "err", h.LastError)
-		} else {
+		// One error log per failure streak, and one more whenever the
+		// cause changes (connection refused, then 401 after a key change);
+		// the same failure again only at debug level.
+		serving := "serving the last good data"
+		if h.LastSuccess.IsZero() {
+			serving = "no data to serve until a refresh succeeds"
+		}
+		switch {
+		case h.FailStreak == 1:
+			p.logger.Error("refresh failed; "+serving, "err", h.LastError)
+		case cause != h.cause:
+			p.logger.Error("refresh still failing, with another cause; "+serving, "failures_in_a_row", h.FailStreak, "err", h.LastError)
+		default:
 			p.logger.Debug("refresh failed again", "failures_in_a_row", h.FailStreak, "err", h.LastError)
 		}
+		h.cause = cause
 		return true
 	}
 	if h.FailStreak > 0 {

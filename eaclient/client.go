@@ -39,7 +39,6 @@ const (
 	ReportReservationSummaries = "reservation_summaries"
 )
 
-
 // Defaults for Config's zero values.
 const (
 	DefaultRequestTimeout = 2 * time.Minute

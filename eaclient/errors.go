@@ -92,6 +92,18 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Cause classifies the failure without its details ("HTTP 401
+// unauthorized", "transport error"): the exporter logs a failure streak
+// again when its cause changes.
+func (e *Error) Cause() string { return cause(e.Kind.String(), e.Status) }
+
+func cause(kind string, status int) string {
+	if status != 0 {
+		return fmt.Sprintf("HTTP %d %s", status, kind)
+	}
+	return kind
+}
+
 // KindOf returns the Kind of an error returned by the client, and false for
 // any other error.
 func KindOf(err error) (Kind, bool) {
