@@ -77,13 +77,16 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// e2eClock is the instant the end-to-end tests' simulator is frozen at.
+const e2eClock = "2026-11-28T12:00:00Z"
+
 // e2eEnv starts the simulator (frozen clock) and the exporter against it.
 func e2eEnv(t *testing.T) (exporterURL, dir, configPath string, exp *testproc.Proc) {
 	t.Helper()
 	dir = t.TempDir()
 	simAddr := testproc.FreeAddr(t)
 	keyFile := filepath.Join(dir, "100.key")
-	startProc(t, "ea-simulator", "--listen-address", simAddr, "--key-file", keyFile, "--clock", "2026-11-28T12:00:00Z",
+	startProc(t, "ea-simulator", "--listen-address", simAddr, "--key-file", keyFile, "--clock", e2eClock,
 		"--rows-per-day", "6", "--seed", "42", "--periods", "4")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -112,7 +115,9 @@ budgets:
 		t.Fatal(err)
 	}
 	addr := testproc.FreeAddr(t)
-	exp = startProc(t, "azure_ea_exporter", "--config.file", configPath, "--web.listen-address", addr, "--log.level", "debug")
+	// The exporter's clock starts where the simulator's stands: the golden
+	// output must not depend on the day the test runs.
+	exp = startProc(t, "azure_ea_exporter", "--config.file", configPath, "--web.listen-address", addr, "--log.level", "debug", "--testing.clock-start", e2eClock)
 	exporterURL = "http://" + addr
 	waitHTTP(t, exporterURL+"/-/ready", 200)
 	return exporterURL, dir, configPath, exp
