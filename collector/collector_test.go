@@ -452,3 +452,29 @@ func TestFailureLogs(t *testing.T) {
 		}
 	})
 }
+
+// TestReservationClosedPeriods: each tracked period that has closed gets
+// the reservation's final figures; the open one does not.
+func TestReservationClosedPeriods(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Date(2026, 12, 1, 0, 30, 0, 0, time.UTC)
+		src := standardSource(start)
+		// November: 30 days, 24 reserved hours a day, 18 used.
+		for d := day(2026, 10, 25); d.Before(day(2026, 12, 1)); d = d.AddDate(0, 0, 1) {
+			src.resUsage = append(src.resUsage, billing.ReservationUsage{Date: d, ReservationOrderID: "o1", ReservationID: "r1", SKU: "D4", ReservedHours: 24, UsedHours: 18})
+		}
+		env := startFake(t, src, start, fakeConfig(""), Options{})
+		want := `
+# HELP azure_ea_reservation_period_utilization_ratio Used over reserved time of the reservation over a closed billing period (0 to 1). Polled from the enrollment's source on the report's interval, not live.
+# TYPE azure_ea_reservation_period_utilization_ratio gauge
+azure_ea_reservation_period_utilization_ratio{billing_period="202611",enrollment="100",reservation_id="r1",reservation_order_id="o1",sku="D4"} 0.75
+# HELP azure_ea_reservation_period_reserved_seconds Reserved instance time reserved over a closed billing period: the reservation's final figure for it (reservation usage, reservedHours x 3600). Polled from the enrollment's source on the report's interval, not live.
+# TYPE azure_ea_reservation_period_reserved_seconds gauge
+azure_ea_reservation_period_reserved_seconds{billing_period="202611",enrollment="100",reservation_id="r1",reservation_order_id="o1",sku="D4"} 2.592e+06
+`
+		// October is not tracked (two periods: December and November).
+		if err := testutil.CollectAndCompare(env.x, strings.NewReader(want), "azure_ea_reservation_period_utilization_ratio", "azure_ea_reservation_period_reserved_seconds"); err != nil {
+			t.Error(err)
+		}
+	})
+}

@@ -44,10 +44,13 @@ var (
 	descPriceUnit     = newDesc("price_sheet_unit_price", "Unit price of the meter in the billing period (price sheet, unitPrice)."+polled, "billing_period", "meter_id", "meter_name", "part_number", "unit")
 	descPriceIncluded = newDesc("price_sheet_included_quantity", "Quantity included free of charge (price sheet, includedQuantity)."+polled, "billing_period", "meter_id", "meter_name", "part_number", "unit")
 
-	descReservedSeconds = newDesc("reservation_reserved_seconds", "Reserved instance time over the trailing window of complete days with data (reservation usage, reservedHours x 3600)."+polled, "reservation_order_id", "reservation_id", "sku", "window")
-	descUsedSeconds     = newDesc("reservation_used_seconds", "Reserved instance time used over the trailing window of complete days with data (reservation usage, usedHours x 3600)."+polled, "reservation_order_id", "reservation_id", "sku", "window")
-	descUtilization     = newDesc("reservation_utilization_ratio", "Used over reserved time of the reservation over the trailing window of complete days with data (0 to 1)."+polled, "reservation_order_id", "reservation_id", "sku", "window")
-	descReservationCost = newDesc("reservation_charges", "Reservation purchases and instalments by the billing period of their event date (reservation charges, sum of amount)."+polled,
+	descReservedSeconds       = newDesc("reservation_reserved_seconds", "Reserved instance time over the trailing window of complete days with data (reservation usage, reservedHours x 3600)."+polled, "reservation_order_id", "reservation_id", "sku", "window")
+	descUsedSeconds           = newDesc("reservation_used_seconds", "Reserved instance time used over the trailing window of complete days with data (reservation usage, usedHours x 3600)."+polled, "reservation_order_id", "reservation_id", "sku", "window")
+	descUtilization           = newDesc("reservation_utilization_ratio", "Used over reserved time of the reservation over the trailing window of complete days with data (0 to 1)."+polled, "reservation_order_id", "reservation_id", "sku", "window")
+	descPeriodReservedSeconds = newDesc("reservation_period_reserved_seconds", "Reserved instance time reserved over a closed billing period: the reservation's final figure for it (reservation usage, reservedHours x 3600)."+polled, "billing_period", "reservation_order_id", "reservation_id", "sku")
+	descPeriodUsedSeconds     = newDesc("reservation_period_used_seconds", "Reserved instance time used over a closed billing period: the reservation's final figure for it (reservation usage, usedHours x 3600)."+polled, "billing_period", "reservation_order_id", "reservation_id", "sku")
+	descPeriodUtilization     = newDesc("reservation_period_utilization_ratio", "Used over reserved time of the reservation over a closed billing period (0 to 1)."+polled, "billing_period", "reservation_order_id", "reservation_id", "sku")
+	descReservationCost       = newDesc("reservation_charges", "Reservation purchases and instalments by the billing period of their event date (reservation charges, sum of amount)."+polled,
 		"billing_period", "reservation_order_id", "reservation_order_name", "sku", "term", "region", "event_type")
 
 	descBudgetAmount = newDesc("budget_amount", "Budget per billing period, from the exporter's configuration.", "budget")

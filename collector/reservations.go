@@ -19,12 +19,14 @@ var reservationWindows = []struct {
 // plus today, which is never complete.
 const reservationLookback = 30 + 4
 
-// reservationUtil is one reservation's use over one window.
+// reservationUtil is one reservation's use over one window, or over one
+// closed billing period.
 type reservationUtil struct {
 	OrderID       string  `json:"order_id"`
 	ReservationID string  `json:"reservation_id"`
 	SKU           string  `json:"sku"`
-	Window        string  `json:"window"`
+	Window        string  `json:"window,omitempty"`
+	Period        string  `json:"period,omitempty"`
 	Reserved      float64 `json:"reserved_seconds"`
 	Used          float64 `json:"used_seconds"`
 }
@@ -32,7 +34,8 @@ type reservationUtil struct {
 // reservationUsageReport (report reservation_details) reports reservation
 // utilisation over trailing windows ending at the newest complete day that
 // has data, so that it is there on any day of the month, the 1st included,
-// whatever the data's delay.
+// whatever the data's delay; and each reservation's final figures for the
+// tracked billing periods that have closed.
 type reservationUsageReport struct {
 	cache[[]reservationUtil]
 	e *enrollment
@@ -44,12 +47,16 @@ func (r *reservationUsageReport) shape() string { return "" }
 func (r *reservationUsageReport) refresh(ctx context.Context) (bool, int, error) {
 	today := dayOf(r.e.now())
 	from := today.AddDate(0, 0, -reservationLookback)
+	tracked := r.e.tracked()
+	if oldest, _, err := billing.PeriodBounds(tracked[len(tracked)-1]); err == nil && oldest.Before(from) {
+		from = oldest
+	}
 	next, changed, err := refreshEntries(ctx, []string{""}, r.load(), func(ctx context.Context, _, rev string) ([]reservationUtil, billing.Result, error) {
 		rows, res, err := r.e.source.ReservationUsage(ctx, from, today, rev)
 		if err != nil || res.NotModified {
 			return nil, res, err
 		}
-		return reservationWindowSums(rows, today), res, nil
+		return append(reservationWindowSums(rows, today), reservationPeriodSums(rows, today)...), res, nil
 	})
 	r.store(next)
 	return changed, r.rows(), err
@@ -100,15 +107,53 @@ func reservationWindowSums(rows []billing.ReservationUsage, today time.Time) []r
 	return res
 }
 
+// reservationPeriodSums sums each reservation's daily rows by billing
+// period, for the periods that closed before today.
+func reservationPeriodSums(rows []billing.ReservationUsage, today time.Time) []reservationUtil {
+	open := billing.PeriodOf(today)
+	type key struct{ order, id, sku, period string }
+	sums := map[key]*reservationUtil{}
+	var out []*reservationUtil
+	for _, u := range rows {
+		p := billing.PeriodOf(u.Date)
+		if p >= open {
+			continue
+		}
+		k := key{u.ReservationOrderID, u.ReservationID, u.SKU, p}
+		s := sums[k]
+		if s == nil {
+			s = &reservationUtil{OrderID: k.order, ReservationID: k.id, SKU: k.sku, Period: p}
+			sums[k] = s
+			out = append(out, s)
+		}
+		s.Reserved += u.ReservedHours * 3600
+		s.Used += u.UsedHours * 3600
+	}
+	res := make([]reservationUtil, len(out))
+	for i, s := range out {
+		res[i] = *s
+		res[i].Reserved = roundMoney(s.Reserved)
+		res[i].Used = roundMoney(s.Used)
+	}
+	return res
+}
+
 func (r *reservationUsageReport) collect(s *sink) {
 	for _, u := range r.load()[""].Data {
 		ratio := 0.0
 		if u.Reserved > 0 {
 			ratio = min(1, u.Used/u.Reserved)
 		}
-		s.gauge(descReservedSeconds, u.Reserved, u.OrderID, u.ReservationID, u.SKU, u.Window)
-		s.gauge(descUsedSeconds, u.Used, u.OrderID, u.ReservationID, u.SKU, u.Window)
-		s.gauge(descUtilization, ratio, u.OrderID, u.ReservationID, u.SKU, u.Window)
+		switch {
+		case u.Window != "":
+			s.gauge(descReservedSeconds, u.Reserved, u.OrderID, u.ReservationID, u.SKU, u.Window)
+			s.gauge(descUsedSeconds, u.Used, u.OrderID, u.ReservationID, u.SKU, u.Window)
+			s.gauge(descUtilization, ratio, u.OrderID, u.ReservationID, u.SKU, u.Window)
+		case s.tracked[u.Period]:
+			s.gauge(descPeriodReservedSeconds, u.Reserved, u.Period, u.OrderID, u.ReservationID, u.SKU)
+			s.gauge(descPeriodUsedSeconds, u.Used, u.Period, u.OrderID, u.ReservationID, u.SKU)
+			s.gauge(descPeriodUtilization, ratio, u.Period, u.OrderID, u.ReservationID, u.SKU)
+		}
 	}
 }
 
