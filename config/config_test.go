@@ -919,16 +919,24 @@ func TestExampleConfig(t *testing.T) {
 	dir := t.TempDir()
 	keyPath := filepath.Join(dir, "100.key")
 	_ = os.WriteFile(keyPath, []byte("k"), 0o600)
+	secretPath := filepath.Join(dir, "arm.secret")
+	_ = os.WriteFile(secretPath, []byte("s3cret"), 0o600)
 	b = []byte(strings.ReplaceAll(string(b), "/etc/azure_ea_exporter/100.key", keyPath))
+	b = []byte(strings.ReplaceAll(string(b), "/etc/azure_ea_exporter/arm.secret", secretPath))
 	cfg, _, err := Parse(b, env(nil))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(cfg.Enrollments) != 2 || cfg.Enrollments[1].SourceKind() != SourceARM || cfg.Enrollments[1].ClientSecret() != "s3cret" {
+		t.Errorf("example enrollments: %+v", cfg.Enrollments)
 	}
 	if len(cfg.Budgets) != 2 || cfg.Reports.Get(PriceSheet).Enabled || cfg.UsageDetails.Tags["CostCenter"] != "tag_cost_center" {
 		t.Errorf("example: %+v", cfg)
 	}
 	// Every report and every top-level section appears in the example.
-	for _, k := range append([]string{"enrollments:", "reports:", "usage_details:", "budgets:", "max_series:", "api_key_env:", "api_key:", "base_url:", "billing_periods:"}, ReportNames...) {
+	for _, k := range append([]string{"enrollments:", "reports:", "usage_details:", "budgets:", "max_series:", "api_key_env:", "api_key:", "base_url:", "billing_periods:",
+		"source: arm", "tenant_id:", "client_id:", "client_secret_file:", "client_secret_env:", "client_secret_expiry:", "client_certificate_file:",
+		"workload_identity:", "managed_identity:", "cloud:", "arm_endpoint:", "authority_host:", "allow_short_interval", "source: json"}, ReportNames...) {
 		if !strings.Contains(string(b), k) {
 			t.Errorf("config.example.yml does not mention %s", k)
 		}
