@@ -1,19 +1,37 @@
-# Build a static binary, then ship it on distroless as an unprivileged user.
-FROM golang:1.26 AS build
-WORKDIR /src
-COPY go.mod go.sum ./
-RUN go mod download
-COPY . .
-ARG VERSION=0.0.0
-RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION}" \
-      -o /out/azure_ea_exporter .
+# The image of azure_ea_exporter, built the Prometheus projects' way: the
+# binary is built outside (scripts/build-image.sh, version stamped as by
+# `make build`) and copied onto an empty base with CA certificates and an
+# unprivileged user. The build context is the one scripts/build-image.sh
+# stages; it downloads nothing:
+#
+#   scripts/build-image.sh                  # buildah
+#   BUILDER=docker scripts/build-image.sh   # or docker / podman
+#
+#   <context>/linux-<arch>/azure_ea_exporter
+#   <context>/linux-<arch>/etc/{passwd,group,ssl/certs/ca-certificates.crt}
+FROM scratch
+ARG ARCH=amd64
+ARG VERSION=unknown
+ARG REVISION=unknown
+ARG CREATED=unknown
 
-FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/azure_ea_exporter /bin/azure_ea_exporter
-USER nonroot:nonroot
+LABEL org.opencontainers.image.title="azure_ea_exporter" \
+      org.opencontainers.image.description="Prometheus exporter for Azure Enterprise Agreement billing (EA Reporting API)" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="https://github.com/azure-ea-exporter/azure_ea_exporter" \
+      org.opencontainers.image.url="https://github.com/azure-ea-exporter/azure_ea_exporter" \
+      org.opencontainers.image.documentation="https://github.com/azure-ea-exporter/azure_ea_exporter#docker" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+COPY linux-${ARCH}/etc/ /etc/
+COPY linux-${ARCH}/azure_ea_exporter /bin/azure_ea_exporter
+
+# 65532: "nonroot" in /etc/passwd, as in distroless; numeric, so that
+# Kubernetes can verify runAsNonRoot.
+USER 65532:65532
 EXPOSE 10168
-# Mount the configuration and key files here (read-only).
-VOLUME ["/etc/azure_ea_exporter"]
 ENTRYPOINT ["/bin/azure_ea_exporter"]
+# Mount the configuration and key files at /etc/azure_ea_exporter (read-only).
 CMD ["--config.file=/etc/azure_ea_exporter/azure_ea_exporter.yml"]

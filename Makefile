@@ -21,14 +21,16 @@ FUZZTIME  ?= 30s
 BENCHCOUNT ?= 6
 EACLIENT_MIN_COVERAGE := 85
 
-.PHONY: all build test lint vet fmt staticcheck unit cover rules e2e bench fuzz clean
+CHART_TESTS := deploy/helm/azure-ea-exporter/tests
+
+.PHONY: all build test lint vet fmt staticcheck unit cover rules chart image e2e bench fuzz clean
 
 all: lint build test
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) .
 
-test: lint rules unit cover
+test: lint rules unit chart cover
 
 lint: fmt vet staticcheck
 
@@ -44,6 +46,15 @@ staticcheck:
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+# The Helm chart's strict tests: a Go module of their own, so the Kubernetes and
+# prometheus-operator types stay out of the exporter's go.mod.
+chart:
+	cd $(CHART_TESTS) && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# The container image (buildah by default; BUILDER=docker or podman).
+image:
+	scripts/build-image.sh
 
 # The API client is what everything stands on: keep it well covered.
 cover:
