@@ -83,12 +83,13 @@ BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # over loopback, /metrics with 100k series; then full refreshes of 10k, 100k
 # and 1M rows with the real binaries, measuring peak RSS.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./eaclient/ ./collector/ | tee bench.out
-	$(GO) run $(BENCHSTAT) bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./eaclient/ ./collector/ ./internal/exposition/ | tee bench.out
+	$(GO) run $(BENCHSTAT) -col /decoder -filter '/decoder:/' bench.out
+	$(GO) run $(BENCHSTAT) -filter '-/decoder:/' bench.out
 	@awk '/^BenchmarkUsageDecodeAggregate\/decoder=reference/ {for (i=1;i<=NF;i++) if ($$(i+1)=="MB/s") {r+=$$i; rn++}} \
 	      /^BenchmarkUsageDecodeAggregate\/decoder=scanner/   {for (i=1;i<=NF;i++) if ($$(i+1)=="MB/s") {s+=$$i; sn++}} \
 	      END { if (rn && sn) printf "\nscanner %.0f MB/s, reference %.0f MB/s: %.1fx the encoding/json baseline\n\n", s/sn, r/rn, (s/sn)/(r/rn) }' bench.out
-	scripts/refresh-bench.sh 10000 100000 1000000
+	scripts/refresh-bench.sh --corpus both 10000 100000 1000000
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

@@ -1,19 +1,29 @@
 // Package exposition serves /metrics for an exporter whose metrics change
 // only when its data does. The exporter's metrics, which can be 100,000
 // series and more, are gathered and encoded once per change ("generation")
-// and per negotiated format, and the gzipped bytes are served from memory;
-// the few metrics that change on every scrape (Go runtime, process, handler
-// and build metrics) are encoded fresh and appended.
+// and per negotiated format, and served from memory: gzipped to scrapers
+// that accept gzip, as they are to the others (curl, people, scrapers that
+// ask only for encodings such as zstd that the handler does not offer). The
+// few metrics that change on every scrape (Go runtime, process, handler and
+// build metrics) are encoded fresh and appended.
 //
-// A gzip stream may consist of several members, which every gzip reader
-// (Go's, and so Prometheus') reads as one body: that is what lets a cached
-// member and a fresh one be sent back to back.
+// The uncompressed encoding, about ten times the gzipped one, is kept only
+// once a scraper has asked for it: a Prometheus-only deployment holds just
+// the gzipped bytes.
+//
+// A gzipped response is one gzip member, as every client reads it (curl
+// --compressed reads only the first member of a multi-member stream): the
+// cached part is kept as deflate blocks ended by a sync flush, with its
+// CRC-32 and length; each response is a gzip header, those blocks, the
+// live part compressed as the final blocks, and the trailer for the whole.
 package exposition
 
 import (
 	"bytes"
-	"compress/gzip"
+	"compress/flate"
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -43,8 +53,23 @@ type Handler struct {
 
 	mu    sync.Mutex
 	gen   uint64
-	cache map[expfmt.Format][]byte // gzipped, for the current generation
-	seen  map[expfmt.Format]bool   // formats scrapers asked for, to warm
+	cache map[variant]*encoded // for the current generation
+	seen  map[variant]bool     // variants scrapers asked for, to warm
+}
+
+// encoded is the cached part in one variant: the exposition, or (gzip)
+// deflate blocks ending in a sync flush, and the CRC-32 and length of what
+// they hold.
+type encoded struct {
+	b    []byte
+	crc  uint32
+	size int
+}
+
+// variant is one cached encoding: a format, gzipped or not.
+type variant struct {
+	format expfmt.Format
+	gzip   bool
 }
 
 // Warm encodes the cached part, for every format scrapers have asked for,
@@ -52,13 +77,13 @@ type Handler struct {
 // no more than the others.
 func (h *Handler) Warm() {
 	h.mu.Lock()
-	formats := make([]expfmt.Format, 0, len(h.seen))
-	for f := range h.seen {
-		formats = append(formats, f)
+	variants := make([]variant, 0, len(h.seen))
+	for v := range h.seen {
+		variants = append(variants, v)
 	}
 	h.mu.Unlock()
-	for _, f := range formats {
-		h.cachedGzip(f)
+	for _, v := range variants {
+		h.cached(v)
 	}
 }
 
@@ -95,22 +120,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	format := expfmt.NegotiateAccept(r.Header, accepted...)
 	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
 
-	var cached, live []byte
+	cached := h.cached(variant{format, gz})
+	live := h.encode(h.Live, format, true)
+	var head []byte
 	if gz {
-		cached = h.cachedGzip(format)
-		live = gzipBytes(h.encode(h.Live, format, true))
+		head = gzipHeader[:]
+		live = gzipTail(cached, live)
 		w.Header().Set("Content-Encoding", "gzip")
-	} else {
-		// Uncompressed scrapes (curl, people) are rare: encode them fresh
-		// rather than keep a second, ten times larger copy in memory.
-		cached = h.encode(h.Cached, format, false)
-		live = h.encode(h.Live, format, true)
 	}
 	w.Header().Set("Content-Type", string(format))
-	w.Header().Set("Content-Length", strconv.Itoa(len(cached)+len(live)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(head)+len(cached.b)+len(live)))
 	w.Header().Add("Vary", "Accept-Encoding")
 	// The cached bytes are shared between requests: written, never copied.
-	_, _ = w.Write(cached)
+	_, _ = w.Write(head)
+	_, _ = w.Write(cached.b)
 	_, _ = w.Write(live)
 }
 
@@ -119,25 +142,37 @@ func (h *Handler) inFlightChan() chan struct{} {
 	return h.inFlight
 }
 
-// cachedGzip returns the gzipped encoding of Cached in format for the
-// current generation, encoding it if it is not cached yet.
-func (h *Handler) cachedGzip(format expfmt.Format) []byte {
+// cached returns the encoding of Cached in variant v for the current
+// generation, encoding it if it is not cached yet. Both variants of a
+// format come from one gathering and encoding.
+func (h *Handler) cached(v variant) *encoded {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if gen := h.Generation(); gen != h.gen || h.cache == nil {
 		h.gen = gen
-		h.cache = map[expfmt.Format][]byte{}
+		h.cache = map[variant]*encoded{}
 	}
 	if h.seen == nil {
-		h.seen = map[expfmt.Format]bool{}
+		h.seen = map[variant]bool{}
 	}
-	h.seen[format] = true
-	if b, ok := h.cache[format]; ok {
-		return b
+	h.seen[v] = true
+	if e, ok := h.cache[v]; ok {
+		return e
 	}
-	b := gzipBytes(h.encode(h.Cached, format, false))
-	h.cache[format] = b
-	return b
+	plainV := variant{v.format, false}
+	plain, ok := h.cache[plainV]
+	if !ok {
+		plain = &encoded{b: h.encode(h.Cached, v.format, false)}
+		if h.seen[plainV] {
+			h.cache[plainV] = plain
+		}
+	}
+	if !v.gzip {
+		return plain
+	}
+	e := deflateHead(plain.b)
+	h.cache[v] = e
+	return e
 }
 
 // encode gathers g and encodes it; last closes the format (OpenMetrics'
@@ -163,16 +198,39 @@ func (h *Handler) encode(g prometheus.Gatherer, format expfmt.Format, last bool)
 	return buf.Bytes()
 }
 
-var gzipPool = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
+var flatePool = sync.Pool{New: func() any { w, _ := flate.NewWriter(nil, flate.BestSpeed); return w }}
 
-func gzipBytes(b []byte) []byte {
+// gzipHeader starts a gzip member: no name, no time, unknown OS.
+var gzipHeader = [10]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+
+// deflateHead compresses b into deflate blocks that more blocks may follow
+// (a sync flush, not a final block).
+func deflateHead(b []byte) *encoded {
 	var buf bytes.Buffer
-	zw := gzipPool.Get().(*gzip.Writer)
-	zw.Reset(&buf)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	gzipPool.Put(zw)
-	return buf.Bytes()
+	buf.Grow(len(b) / 8)
+	fw := flatePool.Get().(*flate.Writer)
+	fw.Reset(&buf)
+	_, _ = fw.Write(b)
+	_ = fw.Flush()
+	flatePool.Put(fw)
+	return &encoded{b: buf.Bytes(), crc: crc32.ChecksumIEEE(b), size: len(b)}
+}
+
+// gzipTail compresses live as the final deflate blocks after head's, and
+// appends the gzip trailer for the two together. A fresh compressor's
+// blocks refer back only to their own data, so they may follow any
+// byte-aligned deflate blocks.
+func gzipTail(head *encoded, live []byte) []byte {
+	var buf bytes.Buffer
+	fw := flatePool.Get().(*flate.Writer)
+	fw.Reset(&buf)
+	_, _ = fw.Write(live)
+	_ = fw.Close()
+	flatePool.Put(fw)
+	var trailer [8]byte
+	binary.LittleEndian.PutUint32(trailer[:4], crc32.Update(head.crc, crc32.IEEETable, live))
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(head.size+len(live)))
+	return append(buf.Bytes(), trailer[:]...)
 }
 
 // acceptsGzip reads an Accept-Encoding header: gzip (or *) with a q that

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -59,13 +60,18 @@ func get(t *testing.T, h http.Handler, accept, encoding string) (*http.Response,
 	resp := rec.Result()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(bytes.NewReader(body))
+		br := bytes.NewReader(body)
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, err = io.ReadAll(zr) // reads every member
+		zr.Multistream(false) // one member, as curl --compressed reads
+		body, err = io.ReadAll(zr)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if br.Len() > 0 {
+			t.Fatalf("%d bytes after the first gzip member", br.Len())
 		}
 	}
 	return resp, body
@@ -209,3 +215,75 @@ func TestWarm(t *testing.T) {
 		t.Errorf("the scrape after Warm gathered again (%d)", n)
 	}
 }
+
+// TestUncompressedFromCache: scrapers without gzip (curl; scrapers that
+// ask only for zstd) are served from the same once-per-generation
+// encoding as the gzip ones, and Warm keeps it warm.
+func TestUncompressedFromCache(t *testing.T) {
+	cached, live, gen, g := fixture()
+	h := &Handler{Cached: cached, Generation: gen.Load, Live: live, OpenMetrics: true}
+	for _, enc := range []string{"", "zstd", "gzip", "identity", "zstd;q=1.0, gzip;q=0"} {
+		resp, body := get(t, h, "", enc)
+		if ce := resp.Header.Get("Content-Encoding"); (ce == "gzip") != (enc == "gzip") {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q", enc, ce)
+		}
+		if enc != "gzip" && !bytes.Contains(body, []byte(`billing_cost{department="Platform"} 12.5`)) {
+			t.Errorf("Accept-Encoding %q: body\n%s", enc, body)
+		}
+	}
+	if n := cached.n.Load(); n != 1 {
+		t.Errorf("gathered %d times for one generation", n)
+	}
+	g.WithLabelValues("Platform").Set(99)
+	gen.Add(1)
+	h.Warm()
+	if n := cached.n.Load(); n != 2 {
+		t.Errorf("Warm gathered %d times in all, want 2", n)
+	}
+	_, body := get(t, h, "", "")
+	if !bytes.Contains(body, []byte(`billing_cost{department="Platform"} 99`)) || cached.n.Load() != 2 {
+		t.Errorf("the warmed generation not served (gathered %d times):\n%s", cached.n.Load(), body)
+	}
+}
+
+// BenchmarkScrape100k serves 100,000 cached series in the text format,
+// gzipped and not, between data changes (the encoding is done once).
+func BenchmarkScrape100k(b *testing.B) {
+	reg := prometheus.NewRegistry()
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "azure_ea_usage_cost", Help: "Cost."}, []string{"subscription_id", "resource_group", "meter_category", "meter_subcategory"})
+	reg.MustRegister(g)
+	for i := range 100000 {
+		g.WithLabelValues(strings.Repeat("0", 28)+string(rune('a'+i%26))+string(rune('a'+i/26%26)), "rg-"+string(rune('a'+i/676%26)), "Virtual Machines", string(rune('A'+i/17576%26))+" Series").Set(float64(i) * 1.25)
+	}
+	live := prometheus.NewRegistry()
+	live.MustRegister(collectors.NewGoCollector())
+	h := &Handler{Cached: reg, Generation: func() uint64 { return 1 }, Live: live}
+	for _, enc := range []string{"identity", "gzip"} {
+		b.Run("encoding="+enc, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/metrics", nil)
+			req.Header.Set("Accept-Encoding", enc)
+			h.ServeHTTP(httptest.NewRecorder(), req) // the one encoding
+			b.ReportAllocs()
+			b.ResetTimer()
+			size := 0
+			for range b.N {
+				w := &countingWriter{h: http.Header{}}
+				h.ServeHTTP(w, req)
+				size = w.n
+			}
+			b.SetBytes(int64(size))
+			b.ReportMetric(float64(size), "body_bytes")
+		})
+	}
+}
+
+// countingWriter is a ResponseWriter that counts the body, as a socket
+// would take it, without the copy a ResponseRecorder makes.
+type countingWriter struct {
+	h http.Header
+	n int
+}
+
+func (w *countingWriter) Header() http.Header         { return w.h }
+func (w *countingWriter) WriteHeader(int)             {}
+func (w *countingWriter) Write(b []byte) (int, error) { w.n += len(b); return len(b), nil }
