@@ -15,6 +15,7 @@ import (
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
 	"github.com/azure-ea-exporter/azure_ea_exporter/simulator"
+	"github.com/azure-ea-exporter/azure_ea_exporter/tools/usagecorpus"
 )
 
 var (
@@ -69,7 +70,38 @@ budgets: [{name: p, enrollment: "100", amount: 1, match: {department: Platform}}
 // and with the scanner the client uses. One op is 100,000 rows into one
 // aggregate, as a refresh aggregates a month.
 func BenchmarkUsageDecodeAggregate(b *testing.B) {
-	pages := usagePages(b)
+	for _, corpus := range []string{"simulator", "generated"} {
+		b.Run("corpus="+corpus, func(b *testing.B) {
+			pages, n, size := usagePages(b), pageRows, pageBytes
+			if corpus == "generated" {
+				pages, n, size = generatedPages(b)
+			}
+			benchDecodeAggregate(b, pages, n, size)
+		})
+	}
+}
+
+var (
+	genOnce  sync.Once
+	genPages [][]byte
+	genRows  int
+	genBytes int64
+)
+
+// generatedPages are 100,000 rows of the corpus generator's (not the
+// simulator's rendering): rows varying as real ones do.
+func generatedPages(b *testing.B) ([][]byte, int, int64) {
+	genOnce.Do(func() {
+		genPages = usagecorpus.Pages(usagecorpus.Options{Seed: 1, Rows: 100000}, nil)
+		for _, p := range genPages {
+			genBytes += int64(len(p))
+			_, _ = eaclient.DecodeUsagePage(bytes.NewReader(p), func(*billing.UsageRow) error { genRows++; return nil })
+		}
+	})
+	return genPages, genRows, genBytes
+}
+
+func benchDecodeAggregate(b *testing.B, pages [][]byte, pageRows int, pageBytes int64) {
 	layout := benchLayout(b)
 	for _, dec := range []struct {
 		name string
