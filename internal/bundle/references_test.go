@@ -11,6 +11,7 @@ import (
 	"github.com/azure-ea-exporter/azure_ea_exporter/collector"
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/demo"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/sources"
 )
 
 // servedMetrics scrapes the demo: every metric name the exporter serves.
@@ -21,7 +22,7 @@ func servedMetrics(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	x := collector.New(collector.Options{})
+	x := collector.New(collector.Options{OpenSource: sources.Options{}.Open})
 	defer x.Stop()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(x)
@@ -65,7 +66,7 @@ func TestEveryReferenceIsServed(t *testing.T) {
 	used := map[string]bool{}
 	for _, e := range append(dash, rules...) {
 		metrics, recs := References(e.Query)
-		if len(metrics)+len(recs) == 0 && !strings.Contains(e.Query, "up{") {
+		if len(metrics)+len(recs) == 0 && !strings.Contains(e.Query, "up{") && e.Query != "label_names()" {
 			t.Errorf("%s: references no metric: %s", e.Where, e.Query)
 		}
 		for _, m := range metrics {

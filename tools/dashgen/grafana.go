@@ -92,13 +92,28 @@ func (d Dashboard) grafana() map[string]any {
 	}
 }
 
+// variables are the template variables a dashboard can use, by key. Money
+// dashboards chain them: Currency, then the enrollments billed in it, then
+// their billing periods, so that no panel ever adds amounts of different
+// currencies (the panels also join azure_ea_enrollment_info on the selected
+// currency, which carries the currency label into legends and tables).
 var variables = map[string]map[string]any{
-	"enrollment": queryVar("enrollment", "Enrollment", "label_values(azure_ea_up, enrollment)", true),
+	"currency": func() map[string]any {
+		v := queryVar("currency", "Currency", `label_values(azure_ea_enrollment_info, currency)`, false)
+		v["sort"] = 1
+		return v
+	}(),
+	"enrollment": queryVar("enrollment", "Enrollment", `label_values(azure_ea_enrollment_info{currency="$currency"}, enrollment)`, true),
+	// enrollment_any is the enrollment variable of dashboards without money.
+	"enrollment_any": queryVar("enrollment", "Enrollment", "label_values(azure_ea_up, enrollment)", true),
 	"billing_period": queryVar("billing_period", "Billing period",
 		`label_values(azure_ea_billing_period_current{enrollment=~"$enrollment"}, billing_period)`, false),
-	"currency": func() map[string]any {
-		v := queryVar("currency", "Currency", `label_values(azure_ea_enrollment_info{enrollment=~"$enrollment"}, currency)`, false)
-		v["hide"] = 2
+	// tag lists the tag labels the exporter serves (usage_details.tags).
+	"tag": func() map[string]any {
+		v := queryVar("tag", "Tag", "label_names()", false)
+		v["query"] = map[string]any{"query": "label_names()", "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 0}
+		v["regex"] = "/^tag_.+/"
+		v["sort"] = 1
 		return v
 	}(),
 }
