@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,7 +31,14 @@ import (
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/exposition"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/sources"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/ui"
+	buildversion "github.com/azure-ea-exporter/azure_ea_exporter/internal/version"
 )
+
+// versionFile is the release version, for builds that -ldflags did not
+// stamp (go build, go run, go install): see internal/version.
+//
+//go:embed VERSION
+var versionFile string
 
 const (
 	exporterName = "azure_ea_exporter"
@@ -44,6 +52,7 @@ func main() {
 }
 
 func run(args []string) int {
+	buildversion.Fill(versionFile)
 	app := kingpin.New(exporterName, "Prometheus exporter for Azure Enterprise Agreement billing (EA Reporting API).")
 	var (
 		configFile  = app.Flag("config.file", "Path to the configuration file.").Default(exporterName + ".yml").String()
@@ -54,6 +63,7 @@ func run(args []string) int {
 		maxRequests = app.Flag("web.max-requests", "Maximum number of parallel scrape requests; 0 disables the limit.").Default("10").Int()
 		clockStart  = app.Flag("testing.clock-start", "Start the exporter's clock (and the demo's) at this RFC 3339 time; it then runs at the real rate. For end-to-end tests at fixed dates.").Hidden().String()
 		storagePath = app.Flag("storage.path", "Directory where each report's last data and ETags are kept, so that a restart serves them at once and revalidates instead of downloading again. Empty: keep nothing.").Default("").String()
+		enablePprof = app.Flag("web.enable-pprof", "Serve the Go runtime profiles (net/http/pprof) under /debug/pprof/.").Default("false").Bool()
 		toolkit     = kingpinflag.AddFlags(app, defaultAddress)
 		logConfig   = &promslog.Config{}
 	)
@@ -84,7 +94,15 @@ func run(args []string) int {
 	logger.Info("Starting "+exporterName, "version", version.Info())
 	logger.Info("Build context", "build_context", version.BuildContext())
 
+	if *storagePath != "" {
+		if err := checkStoragePath(*storagePath); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: --storage.path %q: %v\n", exporterName, *storagePath, err)
+			return 1
+		}
+	}
+
 	load := func() (*config.Config, []string, error) { return config.Load(*configFile) }
+	loadedFrom := *configFile
 	if *demoMode {
 		d, err := demo.StartAt(time.Minute, now, logger)
 		if err != nil {
@@ -93,6 +111,7 @@ func run(args []string) int {
 		}
 		defer d.Close()
 		load = d.Config
+		loadedFrom = "" // the pages name the demo's built-in configuration
 	}
 
 	reg := prometheus.NewRegistry()
@@ -102,7 +121,7 @@ func run(args []string) int {
 	defer exp.Stop()
 	billingReg := prometheus.NewRegistry()
 	billingReg.MustRegister(exp)
-	safeCfg := config.NewSafeConfig(load, exp.Apply, reg, logger)
+	safeCfg := config.NewSafeConfig(load, exp.Apply, reg, logger, config.WithFile(loadedFrom), config.WithClock(now))
 	if err := safeCfg.Reload(); err != nil {
 		logger.Error("cannot start without a valid configuration", "file", *configFile)
 		return 1
@@ -149,25 +168,11 @@ func run(args []string) int {
 		}
 		fmt.Fprintln(w, "Configuration reloaded")
 	})
-	mux.Handle("/status", ui.Status(exp, safeCfg, *demoMode, logger))
-	mux.Handle("/config", ui.Config(safeCfg, *demoMode, logger))
-	if *metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Azure EA Exporter",
-			Description: "Prometheus exporter for Azure Enterprise Agreement billing",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: *metricsPath, Text: "Metrics"},
-				{Address: "status", Text: "Status", Description: "Every enrollment and report: last refresh, errors, ETags"},
-				{Address: "config", Text: "Configuration", Description: "The running configuration, keys redacted"},
-			},
-		})
-		if err != nil {
-			logger.Error("landing page", "err", err)
-			return 1
-		}
-		mux.Handle("/", landing)
-	}
+	ui.Register(mux, ui.Options{
+		Exporter: exp, Config: safeCfg, MetricsPath: *metricsPath,
+		Demo: *demoMode, Pprof: *enablePprof, Now: now, Logger: logger,
+		Version: buildversion.Short(),
+	})
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -207,6 +212,43 @@ func run(args []string) int {
 		}
 	}
 	return 0
+}
+
+// checkStoragePath makes sure that dir is a directory the exporter can
+// write, creating it if need be, so that an unusable --storage.path is one
+// clear error at start rather than a warning per report and refresh.
+func checkStoragePath(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return errors.New("not a directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the directory: %w", err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-probe-*")
+	if err != nil {
+		return fmt.Errorf("not writable: %w", causeOf(err))
+	}
+	_, err = probe.WriteString("probe\n")
+	if cerr := probe.Close(); err == nil {
+		err = cerr
+	}
+	if rerr := os.Remove(probe.Name()); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("not writable: %w", causeOf(err))
+	}
+	return nil
+}
+
+// causeOf is the cause of a file system error without the operation and
+// the file name (the probe file's random name says nothing).
+func causeOf(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // checkConfig validates the configuration file and prints every problem.

@@ -193,7 +193,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("pages", func(t *testing.T) {
 		for path, want := range map[string]string{
-			"/":          `href="/metrics"`,
+			"/":          `href="./metrics"`,
 			"/status":    "reservation_charges",
 			"/config":    "api_key_file:",
 			"/-/healthy": "Healthy",
