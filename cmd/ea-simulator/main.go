@@ -2,9 +2,17 @@
 // port: the same routes, versions, paging, ETags and quirks as the real
 // (retired) API, over a deterministic synthetic enrollment. Point the
 // exporter's base_url at it, with the key it prints.
+//
+// With --mode arm it serves, over HTTPS on the same address, the same
+// enrollment the way Azure Resource Manager does (and the Entra ID
+// authority, managed identity and blob host it needs), besides the EA
+// routes: point an arm enrollment's arm_endpoint and authority_host at
+// https://<listen-address>/, trust the CA written to --ca-file (e.g.
+// SSL_CERT_FILE), and use the tenant, client and secret it writes.
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,7 +43,10 @@ func main() {
 		frozen     = kingpin.Flag("clock", "Freeze the simulator's clock at this RFC 3339 time (for reproducible data); default the real clock.").String()
 		startAt    = kingpin.Flag("clock-start", "Start the simulator's clock at this RFC 3339 time and let it run with real time (for end-to-end tests at a fixed date).").String()
 		latency    = kingpin.Flag("data-latency-days", "Serve usage, marketplace and reservation data only up to this many whole days before today, like Azure's delay; 0 serves today's partial data.").Default("0").Int()
+		mode       = kingpin.Flag("mode", "ea: the EA Reporting API over HTTP; arm: Azure Resource Manager, Entra ID and the EA routes over HTTPS.").Default("ea").Enum("ea", "arm")
+		af         armFlags
 	)
+	af.register(kingpin.CommandLine)
 	kingpin.HelpFlag.Short('h')
 	kingpin.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -54,6 +65,16 @@ func main() {
 		Periods: *periods, PageSize: *pageSize, Scenario: *scenario, Seed: *seed, Now: now,
 		DataLatencyDays: *latency,
 	})
+	var handler http.Handler = sim
+	var tlsConfig *tls.Config
+	if *mode == "arm" {
+		arm, tt, err := af.setup(sim, *listen)
+		if err != nil {
+			logger.Error("setting up the ARM mode", "err", err)
+			os.Exit(1)
+		}
+		handler, tlsConfig = arm, tt.ServerConfig
+	}
 	if *keyFile != "" {
 		if err := os.WriteFile(*keyFile, []byte(sim.APIKey()+"\n"), 0o600); err != nil {
 			logger.Error("writing key file", "err", err)
@@ -69,15 +90,21 @@ func main() {
 			}
 		}()
 	}
-	srv := &http.Server{Addr: *listen, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: *listen, Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
 	go func() {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		<-sig
 		_ = srv.Close()
 	}()
-	logger.Info("serving simulated EA Reporting API", "address", *listen, "enrollment", *enrollment, "scenario", *scenario)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	serve := srv.ListenAndServe
+	if tlsConfig != nil {
+		logger.Info("serving simulated Azure Resource Manager (and the EA Reporting API) over HTTPS", "address", *listen, "enrollment", *enrollment, "scenario", *scenario)
+		serve = func() error { return srv.ListenAndServeTLS("", "") }
+	} else {
+		logger.Info("serving simulated EA Reporting API", "address", *listen, "enrollment", *enrollment, "scenario", *scenario)
+	}
+	if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("serving", "err", err)
 		os.Exit(1)
 	}
