@@ -145,7 +145,7 @@ func (c *Client) BillingPeriods(ctx context.Context, revision string) ([]billing
 	if err != nil {
 		return nil, billing.Result{}, err
 	}
-	periods := computePeriods(c.now(), a.Start, a.End, c.cfg.BillingPeriods)
+	periods := computePeriods(c.calendar(), a.Start, a.End, c.cfg.BillingPeriods)
 	h := newRevisionHash(ReportBillingPeriods)
 	for _, p := range periods {
 		h.add(p)
@@ -205,7 +205,7 @@ func (c *Client) PeriodClosed(period string) bool {
 	if err != nil {
 		return false
 	}
-	return c.now().After(next.Add(c.cfg.ClosedPeriodGrace))
+	return c.calendar().After(next.Add(c.cfg.ClosedPeriodGrace))
 }
 
 // closedShortcut answers NotModified without a request when revision is the

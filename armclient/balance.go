@@ -65,7 +65,7 @@ func (c *Client) BalanceSummary(ctx context.Context, period, revision string) (b
 		if m := idPeriodPattern.FindStringSubmatch(w.ID); m != nil {
 			id = m[1]
 		} else {
-			id = billing.PeriodOf(c.now())
+			id = billing.PeriodOf(c.calendar())
 		}
 	}
 	p := w.Properties

@@ -36,9 +36,10 @@ type Client struct {
 	armHTTP  *http.Client // the transport under the pipeline
 	blobHTTP *http.Client // download blobs: never an Authorization header
 
-	// clock, replaced in tests.
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
+	// clock, replaced in tests; calendar is Config.Now.
+	now      func() time.Time
+	calendar func() time.Time
+	sleep    func(ctx context.Context, d time.Duration) error
 
 	mu       sync.Mutex
 	acct     *accountInfo
@@ -105,8 +106,12 @@ func New(cfg Config) (*Client, error) {
 		armHTTP:  &hc,
 		blobHTTP: &blob,
 		now:      time.Now,
+		calendar: cfg.Now,
 		sleep:    sleepCtx,
 		closedRv: map[string]string{},
+	}
+	if c.calendar == nil {
+		c.calendar = func() time.Time { return c.now() }
 	}
 	opts := &policy.ClientOptions{
 		Transport: &hc,

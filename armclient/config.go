@@ -184,6 +184,11 @@ type Config struct {
 	// meter and would collide in azure_ea_price_sheet_* series.
 	PriceTypes []string
 
+	// Now is the billing calendar's clock: which billing periods exist and
+	// which have closed. time.Now when nil; end-to-end tests at fixed
+	// dates set it. Waits and deadlines always use the real clock.
+	Now func() time.Time
+
 	UserAgent string
 	// Observe, when set, is called once per HTTP request with the report
 	// and the status code ("200", "202", "429") or "error" when no response

@@ -28,7 +28,7 @@ import (
 func (c *Client) PriceSheet(ctx context.Context, period, revision string) ([]billing.Price, billing.Result, error) {
 	const report = ReportPriceSheet
 	if period == "" {
-		period = billing.PeriodOf(c.now())
+		period = billing.PeriodOf(c.calendar())
 	}
 	if err := checkPeriod(report, period); err != nil {
 		return nil, billing.Result{}, err

@@ -29,6 +29,9 @@ type Options struct {
 	// Limits of a response (zero: the client's defaults).
 	MaxBodyBytes int64
 	MaxPages     int
+	// Now is the billing calendar's clock, for a source that computes its
+	// billing periods itself (arm); time.Now when nil.
+	Now func() time.Time
 }
 
 // Open returns the source of one enrollment, reporting its requests and
@@ -61,7 +64,7 @@ func (o Options) Open(e *config.Enrollment, obs billing.Observer, logger *slog.L
 			BillingAccount: e.Number, Cloud: e.Cloud, Endpoint: e.ARMEndpoint, Credential: cred,
 			HTTPClient: o.HTTPClient, Retry: armclient.Retry(o.Retry), RequestTimeout: o.RequestTimeout,
 			MaxBodyBytes: o.MaxBodyBytes, MaxPages: o.MaxPages,
-			UserAgent: o.UserAgent, Logger: logger,
+			UserAgent: o.UserAgent, Logger: logger, Now: o.Now,
 		}
 		if obs != nil {
 			cfg.Observe, cfg.RateLimit = obs.Request, obs.Remaining
