@@ -103,6 +103,7 @@ func run(args []string) int {
 
 	load := func() (*config.Config, []string, error) { return config.Load(*configFile) }
 	loadedFrom := *configFile
+	var demoSim *demo.Demo
 	if *demoMode {
 		d, err := demo.StartAt(time.Minute, now, logger)
 		if err != nil {
@@ -110,13 +111,17 @@ func run(args []string) int {
 			return 1
 		}
 		defer d.Close()
+		demoSim = d
 		load = d.Config
 		loadedFrom = "" // the pages name the demo's built-in configuration
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector(exporterName))
-	srcOpts := sources.Options{UserAgent: exporterName + "/" + version.Version}
+	srcOpts := sources.Options{UserAgent: exporterName + "/" + version.Version, Now: now}
+	if demoSim != nil {
+		srcOpts.HTTPClient = demoSim.HTTPClient() // trusts the demo's own CA
+	}
 	exp := collector.New(collector.Options{Logger: logger, Now: now, OpenSource: srcOpts.Open, StoragePath: *storagePath})
 	defer exp.Stop()
 	billingReg := prometheus.NewRegistry()

@@ -116,11 +116,14 @@ func refreshEntries[T any](ctx context.Context, keys []string, old map[string]en
 		case err != nil && errors.Is(err, billing.ErrNoData):
 			next[k] = entry[T]{NoData: true}
 			changed = changed || !had || !prev.NoData
+		case errors.Is(err, billing.ErrUnsupported):
+			// Not offered for any key: one error says it.
+			return old, false, err
 		case err != nil:
 			if had {
 				next[k] = prev
 			}
-			if k != "" && !errors.Is(err, billing.ErrUnsupported) {
+			if k != "" {
 				err = fmt.Errorf("billing period %s: %w", k, err)
 			}
 			errs = append(errs, err)

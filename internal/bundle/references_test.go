@@ -22,7 +22,7 @@ func servedMetrics(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	x := collector.New(collector.Options{OpenSource: sources.Options{}.Open})
+	x := collector.New(collector.Options{OpenSource: sources.Options{HTTPClient: d.HTTPClient()}.Open})
 	defer x.Stop()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(x)
