@@ -147,6 +147,11 @@ type Enrollment struct {
 	Cloud         string `yaml:"cloud,omitempty"`
 	ARMEndpoint   string `yaml:"arm_endpoint,omitempty"`
 	AuthorityHost string `yaml:"authority_host,omitempty"`
+	// ARMAPIVersions overrides the api-version the arm source asks each
+	// resource provider for (empty: the source's defaults). An addition to
+	// the contract, which is silent on it: the api-versions are the
+	// reference's chief uncertainty.
+	ARMAPIVersions ARMAPIVersions `yaml:"arm_api_versions,omitempty"`
 
 	// TrackedPeriods is how many of the most recent billing periods to
 	// track (the billing_periods key; not to be confused with the report
@@ -159,6 +164,13 @@ type Enrollment struct {
 	certPEM      []byte
 	certExpiry   time.Time
 	secretExpiry time.Time
+}
+
+// ARMAPIVersions are api-versions per Azure resource provider.
+type ARMAPIVersions struct {
+	Billing        string `yaml:"billing,omitempty"`         // Microsoft.Billing: the billing account
+	Consumption    string `yaml:"consumption,omitempty"`     // Microsoft.Consumption: balances, reservations
+	CostManagement string `yaml:"cost_management,omitempty"` // Microsoft.CostManagement: price sheet, Cost Details
 }
 
 // Key returns the enrollment's API key (source: ea) as resolved when the

@@ -998,3 +998,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestARMAPIVersions(t *testing.T) {
+	base := "    tenant_id: " + tenant + "\n    managed_identity: true\n"
+	cfg, _, err := parse(arm(base+"    arm_api_versions: { consumption: 2026-06-01, cost_management: 2025-03-01-preview }\n"), nil)
+	if err != nil || cfg.Enrollments[0].ARMAPIVersions.Consumption != "2026-06-01" || cfg.Enrollments[0].ARMAPIVersions.CostManagement != "2025-03-01-preview" {
+		t.Errorf("%+v %v", cfg, err)
+	}
+	_, _, err = parse(arm(base+"    arm_api_versions: { billing: latest }\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), `enrollments[0].arm_api_versions.billing (line 6, column 34): "latest" is not an api-version`) {
+		t.Errorf("err = %v", err)
+	}
+	_, _, err = parse("enrollments: [{number: '1', api_key: '"+goodKey+"', arm_api_versions: { billing: 2024-04-01 }}]", nil)
+	if err == nil || !strings.Contains(err.Error(), "arm_api_versions is only for source: arm") {
+		t.Errorf("err = %v", err)
+	}
+}

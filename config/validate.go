@@ -44,6 +44,7 @@ func (v *validator) warnf(path, format string, a ...any) {
 var (
 	enrollmentPattern = regexp.MustCompile(`^[0-9]{1,12}$`)
 	labelPattern      = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	apiVersionPattern = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$`)
 	guidPattern       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
 
@@ -54,7 +55,7 @@ var reservedLabels = map[string]bool{"enrollment": true, "billing_period": true,
 var (
 	eaOnlyKeys  = []string{"api_key_file", "api_key", "api_key_env", "base_url"}
 	armOnlyKeys = []string{"tenant_id", "client_id", "client_secret_file", "client_secret_env", "client_certificate_file",
-		"workload_identity", "managed_identity", "client_secret_expiry", "cloud", "arm_endpoint", "authority_host"}
+		"workload_identity", "managed_identity", "client_secret_expiry", "cloud", "arm_endpoint", "authority_host", "arm_api_versions"}
 )
 
 // set tells which keys of an enrollment are given: in the file, or (for an
@@ -91,6 +92,8 @@ func (e *Enrollment) set(key string) bool {
 		return e.ARMEndpoint != ""
 	case "authority_host":
 		return e.AuthorityHost != ""
+	case "arm_api_versions":
+		return e.ARMAPIVersions != (ARMAPIVersions{})
 	}
 	return false
 }
@@ -299,6 +302,14 @@ func (v *validator) enrollmentARM(e *Enrollment, p string) {
 			v.errorf(p+"."+ep.key, "%s", msg)
 		} else if plain {
 			v.errorf(p+"."+ep.key, "%q: plain http would send the credential and its tokens unencrypted; use https (http is accepted for loopback test servers only)", *ep.val)
+		}
+	}
+
+	for _, av := range []struct{ key, val string }{
+		{"billing", e.ARMAPIVersions.Billing}, {"consumption", e.ARMAPIVersions.Consumption}, {"cost_management", e.ARMAPIVersions.CostManagement},
+	} {
+		if av.val != "" && !apiVersionPattern.MatchString(av.val) {
+			v.errorf(p+".arm_api_versions."+av.key, "%q is not an api-version (like 2024-08-01 or 2025-03-01-preview)", av.val)
 		}
 	}
 

@@ -62,6 +62,9 @@ func (o Options) Open(e *config.Enrollment, obs billing.Observer, logger *slog.L
 		}
 		cfg := armclient.Config{
 			BillingAccount: e.Number, Cloud: e.Cloud, Endpoint: e.ARMEndpoint, Credential: cred,
+			APIVersions: armclient.APIVersions{
+				Billing: e.ARMAPIVersions.Billing, Consumption: e.ARMAPIVersions.Consumption, CostManagement: e.ARMAPIVersions.CostManagement,
+			},
 			HTTPClient: o.HTTPClient, Retry: armclient.Retry(o.Retry), RequestTimeout: o.RequestTimeout,
 			MaxBodyBytes: o.MaxBodyBytes, MaxPages: o.MaxPages,
 			UserAgent: o.UserAgent, Logger: logger, Now: o.Now,
