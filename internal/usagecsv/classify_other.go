@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package usagecsv
+
+// classify returns the masks of quotes, commas and newlines of b: bit i of
+// q is set when b[i] is '"', and so on.
+func classify(b *[64]byte) (q, c, n uint64) { return classifySWAR(b) }
