@@ -223,30 +223,7 @@ func (a *ARM) writeBalance(w *jw, m int) {
 	w.str("billingFrequency", "Month")
 	w.bool("priceHidden", false)
 	w.num("overageRefund", 0)
-	w.key("newPurchasesDetails")
-	w.raw("[")
-	if b.purchases > 0 {
-		w.open()
-		w.str("name", "Azure Monetary Commitment")
-		w.num("value", round2(b.purchases))
-		w.close()
-	}
-	w.raw("]")
-	w.key("adjustmentDetails")
-	w.raw("[")
-	if b.credit > 0 {
-		w.open()
-		w.str("name", "Promo Credit")
-		w.num("value", round2(b.credit))
-		w.close()
-	}
-	if b.expired > 0 {
-		w.open()
-		w.str("name", "Expired Commitment")
-		w.num("value", -round2(b.expired))
-		w.close()
-	}
-	w.raw("]")
+	writeBalanceDetails(w, b)
 	w.raw("}")
 	w.close()
 }

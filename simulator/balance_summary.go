@@ -131,6 +131,16 @@ func (s *Server) writeBalance(w *jw, req request) {
 	w.num("totalOverage", round2(b.totalOverage))
 	w.num("totalUsage", round2(b.totalUsage))
 	w.num("azureMarketplaceServiceCharges", round2(b.marketplace))
+	writeBalanceDetails(w, b)
+	w.close()
+	if req.version >= 3 {
+		w.raw("]")
+	}
+}
+
+// writeBalanceDetails writes the purchases and adjustments of a balance,
+// the same in the EA balance summary and the ARM balance.
+func writeBalanceDetails(w *jw, b balance) {
 	w.key("newPurchasesDetails")
 	w.raw("[")
 	if b.purchases > 0 {
@@ -155,8 +165,4 @@ func (s *Server) writeBalance(w *jw, req request) {
 		w.close()
 	}
 	w.raw("]")
-	w.close()
-	if req.version >= 3 {
-		w.raw("]")
-	}
 }
