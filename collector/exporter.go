@@ -20,9 +20,9 @@ import (
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 )
 
-// SourceOpener opens the source of one enrollment; the source reports its
-// requests and quotas to obs.
-type SourceOpener func(e *config.Enrollment, obs billing.Observer, logger *slog.Logger) (billing.Source, error)
+// SourceOpener opens the source of enrollment e of cfg; the source reports
+// its requests and quotas to obs.
+type SourceOpener func(cfg *config.Config, e *config.Enrollment, obs billing.Observer, logger *slog.Logger) (billing.Source, error)
 
 // Options configure an Exporter. Zero values take defaults.
 type Options struct {
@@ -139,7 +139,7 @@ func (x *Exporter) newEnrollment(cfg *config.Config, ec *config.Enrollment, fp s
 		logger: logger, now: x.opts.Now, byName: map[string]*poller{},
 		periodsC: make(chan struct{}),
 	}
-	src, err := x.opts.OpenSource(ec, observer{x, ec.Number}, logger)
+	src, err := x.opts.OpenSource(cfg, ec, observer{x, ec.Number}, logger)
 	if err != nil {
 		return nil, err
 	}

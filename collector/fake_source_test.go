@@ -46,7 +46,9 @@ func newFakeSource() *fakeSource {
 
 // opener returns a SourceOpener that hands out this source.
 func (f *fakeSource) opener() SourceOpener {
-	return func(*config.Enrollment, billing.Observer, *slog.Logger) (billing.Source, error) { return f, nil }
+	return func(*config.Config, *config.Enrollment, billing.Observer, *slog.Logger) (billing.Source, error) {
+		return f, nil
+	}
 }
 
 func (f *fakeSource) bump() { f.mu.Lock(); f.version++; f.mu.Unlock() }

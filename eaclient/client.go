@@ -86,6 +86,16 @@ type Config struct {
 	// response came back.
 	ObserveRequest func(report, code string)
 	Logger         *slog.Logger
+
+	// UsageSource is how Source reads usage details: UsageSourceJSON (""
+	// too), UsageSourceCSVDownload or UsageSourceCSVReport (usage_csv.go).
+	UsageSource string
+	// ReportPollInterval is the first wait between polls of a CSV report
+	// without Retry-After (then doubling up to a minute);
+	// ReportDeadline bounds a CSV download, and a CSV report from submit
+	// to the end of its blob. Zero values take the defaults.
+	ReportPollInterval time.Duration
+	ReportDeadline     time.Duration
 }
 
 // Meta describes a successful call.

@@ -33,6 +33,10 @@ const (
 	// KindProtocol: the server broke the protocol (a nextLink to a foreign
 	// host, a paging loop, a body over the size limit).
 	KindProtocol
+	// KindReportFailed: the asynchronous usage report ended as Failed (4)
+	// or TimedOut (7), missed its deadline, or its blob link expired again
+	// after a resubmission.
+	KindReportFailed
 )
 
 var kindNames = map[Kind]string{
@@ -46,6 +50,7 @@ var kindNames = map[Kind]string{
 	KindUnexpectedStatus: "unexpected status",
 	KindDecode:           "decode error",
 	KindProtocol:         "protocol error",
+	KindReportFailed:     "report failed",
 }
 
 func (k Kind) String() string {

@@ -40,6 +40,9 @@ func NewSource(cfg Config) (*Source, error) {
 			obs(report, code)
 		}
 	}
+	if !validUsageSource(cfg.UsageSource) {
+		return nil, fmt.Errorf("unknown usage source %q (%s, %s or %s)", cfg.UsageSource, UsageSourceJSON, UsageSourceCSVDownload, UsageSourceCSVReport)
+	}
 	c, err := New(cfg)
 	if err != nil {
 		return nil, err
@@ -105,7 +108,14 @@ func (s *Source) BalanceSummary(ctx context.Context, period, rev string) (billin
 }
 
 func (s *Source) UsageDetails(ctx context.Context, period, rev string, each func(*billing.UsageRow) error) (billing.Result, error) {
-	m, err := s.c.UsageDetails(ctx, Query{BillingPeriod: period}, rev, each)
+	read := s.c.UsageDetails
+	switch s.c.cfg.UsageSource {
+	case UsageSourceCSVDownload:
+		read = s.c.UsageDetailsCSV
+	case UsageSourceCSVReport:
+		read = s.c.UsageDetailsReport
+	}
+	m, err := read(ctx, Query{BillingPeriod: period}, rev, each)
 	return result(m), domainErr(err, true)
 }
 

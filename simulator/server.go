@@ -40,6 +40,8 @@ type Server struct {
 	version   atomic.Int64
 	fragOnce  sync.Once
 	fragments *fragments
+	csvOnce   sync.Once
+	csv       *csvState // the CSV routes (usage_csv.go)
 
 	mu       sync.Mutex
 	faults   []*Fault
@@ -115,6 +117,9 @@ type request struct {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveUsageCSV(w, r) {
+		return
+	}
 	req, status, msg := s.parse(r)
 	report := req.report
 	if report == "" {

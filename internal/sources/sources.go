@@ -34,21 +34,27 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Open returns the source of one enrollment, reporting its requests and
-// quotas to obs.
-func (o Options) Open(e *config.Enrollment, obs billing.Observer, logger *slog.Logger) (billing.Source, error) {
+// Open returns the source of enrollment e of cfg, reporting its requests
+// and quotas to obs. An ea enrollment reads usage details as
+// usage_details.source says (json, csv_download or csv_report); an arm
+// enrollment always reads the Cost Details report.
+func (o Options) Open(cfg *config.Config, e *config.Enrollment, obs billing.Observer, logger *slog.Logger) (billing.Source, error) {
+	usageSource := config.UsageSourceJSON
+	if cfg != nil && cfg.UsageDetails.Source != "" {
+		usageSource = cfg.UsageDetails.Source
+	}
 	switch kind := e.SourceKind(); kind {
 	case config.SourceEA:
-		cfg := eaclient.Config{
+		ec := eaclient.Config{
 			BaseURL: e.BaseURL, Enrollment: e.Number, APIKey: e.Key(),
 			HTTPClient: o.HTTPClient, Retry: o.Retry, RequestTimeout: o.RequestTimeout,
 			MaxBodyBytes: o.MaxBodyBytes, MaxPages: o.MaxPages,
-			UserAgent: o.UserAgent, Logger: logger,
+			UserAgent: o.UserAgent, Logger: logger, UsageSource: usageSource,
 		}
 		if obs != nil {
-			cfg.ObserveRequest = obs.Request
+			ec.ObserveRequest = obs.Request
 		}
-		return eaclient.NewSource(cfg)
+		return eaclient.NewSource(ec)
 	case config.SourceARM:
 		cred, err := armclient.NewCredential(armclient.CredentialOptions{
 			TenantID: e.TenantID, ClientID: e.ClientID,
@@ -60,7 +66,7 @@ func (o Options) Open(e *config.Enrollment, obs billing.Observer, logger *slog.L
 		if err != nil {
 			return nil, fmt.Errorf("enrollment %s: %w", e.Number, err)
 		}
-		cfg := armclient.Config{
+		ac := armclient.Config{
 			BillingAccount: e.Number, Cloud: e.Cloud, Endpoint: e.ARMEndpoint, Credential: cred,
 			APIVersions: armclient.APIVersions{
 				Billing: e.ARMAPIVersions.Billing, Consumption: e.ARMAPIVersions.Consumption, CostManagement: e.ARMAPIVersions.CostManagement,
@@ -70,9 +76,9 @@ func (o Options) Open(e *config.Enrollment, obs billing.Observer, logger *slog.L
 			UserAgent: o.UserAgent, Logger: logger, Now: o.Now,
 		}
 		if obs != nil {
-			cfg.Observe, cfg.RateLimit = obs.Request, obs.Remaining
+			ac.Observe, ac.RateLimit = obs.Request, obs.Remaining
 		}
-		return armclient.New(cfg)
+		return armclient.New(ac)
 	default:
 		return nil, fmt.Errorf("enrollment %s: unknown source %q", e.Number, kind)
 	}
