@@ -599,15 +599,17 @@ func (s *Server) submitUsageReport(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	c.seq++
 	job := &usageReportJob{id: guid(mix(s.d.o.Seed, 0xea5, uint64(c.seq))), req: req, late: s.late(), requestedOn: c.o.WallNow().UTC()}
-	for k, oc := range c.outcomes {
+	// The first outcome queued decides this report; one with Times is used
+	// up after that many reports.
+	if len(c.outcomes) > 0 {
+		oc := c.outcomes[0]
 		job.outcome = *oc
 		if oc.Times > 0 {
 			oc.left--
 			if oc.left <= 0 {
-				c.outcomes = append(c.outcomes[:k:k], c.outcomes[k+1:]...)
+				c.outcomes = c.outcomes[1:]
 			}
 		}
-		break
 	}
 	c.jobs[job.id] = job
 	c.order = append(c.order, job.id)
