@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -152,6 +153,7 @@ type usageAgg struct {
 	// allocation per few hundred sets instead of two per set.
 	setSlab   []aggSet
 	labelSlab []string
+	arena     []byte
 }
 
 type aggSet struct {
@@ -207,7 +209,7 @@ func (a *usageAgg) add(r *billing.UsageRow) error {
 	s := a.sets[string(a.key)] // no allocation for a lookup
 	if s == nil {
 		s = a.newSet(r)
-		a.sets[string(a.key)] = s
+		a.sets[a.copied(a.key)] = s
 	}
 	s.cost.add(r.Cost)
 	if a.l.withUnit {
@@ -256,9 +258,24 @@ func (a *usageAgg) interned(v string) string {
 	if s, ok := a.intern[v]; ok {
 		return s
 	}
-	s := strings.Clone(v)
+	s := a.copied([]byte(v)) // the conversion does not allocate: copied copies
 	a.intern[s] = s
 	return s
+}
+
+// copied returns a copy of b as a string carved from 64 KiB chunks: one
+// allocation for thousands of label values and keys instead of one each.
+// The aggregate keeps the chunks alive as long as it serves their strings.
+func (a *usageAgg) copied(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > cap(a.arena)-len(a.arena) {
+		a.arena = make([]byte, 0, max(64<<10, len(b)))
+	}
+	start := len(a.arena)
+	a.arena = append(a.arena, b...)
+	return unsafe.String(&a.arena[start], len(b))
 }
 
 // finish folds the label sets past maxSeries into one and returns the
