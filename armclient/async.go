@@ -34,7 +34,8 @@ type operationStatus struct {
 	} `json:"properties"`
 	Manifest *struct {
 		Blobs []struct {
-			BlobLink string `json:"blobLink"`
+			BlobLink  string `json:"blobLink"`
+			ByteCount int64  `json:"byteCount"`
 		} `json:"blobs"`
 	} `json:"manifest"`
 	ValidTill wireTime `json:"validTill"`
@@ -47,7 +48,9 @@ type operationStatus struct {
 // downloadLinks are the files of a completed operation and their expiry.
 type downloadLinks struct {
 	urls      []string
+	sizes     []int64 // Cost Details: each blob's byteCount (0: unknown)
 	validTill time.Time
+	manifest  bool // the answer had a Cost Details manifest (its blobs may be none)
 }
 
 func (s *operationStatus) links() downloadLinks {
@@ -56,6 +59,7 @@ func (s *operationStatus) links() downloadLinks {
 		for _, u := range []string{p.DownloadURL, p.ReportURL} {
 			if strings.TrimSpace(u) != "" {
 				d.urls = append(d.urls, strings.TrimSpace(u))
+				d.sizes = append(d.sizes, 0)
 			}
 		}
 		d.validTill = p.ValidTill.Time
@@ -64,9 +68,11 @@ func (s *operationStatus) links() downloadLinks {
 		}
 	}
 	if m := s.Manifest; m != nil {
+		d.manifest = true
 		for _, b := range m.Blobs {
 			if strings.TrimSpace(b.BlobLink) != "" {
 				d.urls = append(d.urls, strings.TrimSpace(b.BlobLink))
+				d.sizes = append(d.sizes, b.ByteCount)
 			}
 		}
 	}
@@ -79,6 +85,12 @@ func (s *operationStatus) links() downloadLinks {
 // runAsync POSTs u and polls until the operation completes, returning its
 // download links. deadline is on the client's clock.
 func (c *Client) runAsync(ctx context.Context, report string, u *url.URL, body []byte, deadline time.Time) (downloadLinks, error) {
+	return c.runAsyncLimited(ctx, report, u, body, deadline, nil)
+}
+
+// runAsyncLimited is runAsync with the polls of the operation kept under
+// pollLimit (Cost Details: 2/min per operation id) when it is not nil.
+func (c *Client) runAsyncLimited(ctx context.Context, report string, u *url.URL, body []byte, deadline time.Time, pollLimit *windowLimiter) (downloadLinks, error) {
 	resp, err := c.do(ctx, request{report: report, method: http.MethodPost, u: u, body: body})
 	if err != nil {
 		return downloadLinks{}, err
@@ -103,6 +115,9 @@ func (c *Client) runAsync(ctx context.Context, report string, u *url.URL, body [
 			wait = c.cfg.PollInterval
 		}
 		wait = min(wait, c.cfg.MaxPollInterval)
+		if pollLimit != nil {
+			wait = max(wait, pollLimit.reserve(c.now().Add(wait)).Sub(c.now()))
+		}
 		if c.now().Add(wait).After(deadline) {
 			return downloadLinks{}, &Error{Report: report, Kind: KindAsync, Message: fmt.Sprintf("the report was not ready within %s (%d polls)", c.cfg.AsyncTimeout, polls)}
 		}
@@ -138,7 +153,7 @@ func (c *Client) readOperation(ctx context.Context, report string, resp *respons
 	switch strings.ToLower(st.Status) {
 	case "completed", "succeeded":
 		links = st.links()
-		if len(links.urls) == 0 {
+		if len(links.urls) == 0 && !links.manifest {
 			return links, false, nil, 0, &Error{Report: report, Kind: KindAsync, Status: resp.status, Message: "operation completed without a download link"}
 		}
 		return links, true, nil, 0, nil

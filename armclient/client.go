@@ -45,6 +45,8 @@ type Client struct {
 	acct     *accountInfo
 	acctAt   time.Time
 	closedRv map[string]string // report+"/"+period -> revision of a closed period
+
+	cost *costState // the Cost Details runs (usage details, marketplace charges)
 }
 
 var (
@@ -109,6 +111,7 @@ func New(cfg Config) (*Client, error) {
 		calendar: cfg.Now,
 		sleep:    sleepCtx,
 		closedRv: map[string]string{},
+		cost:     newCostState(cfg.CostDetailsLimits),
 	}
 	if c.calendar == nil {
 		c.calendar = func() time.Time { return c.now() }

@@ -111,7 +111,22 @@ const (
 	DefaultBillingPeriods    = 13
 	DefaultAccountCacheTTL   = 24 * time.Hour
 	DefaultClosedPeriodGrace = 5 * 24 * time.Hour
+	DefaultCostDetailsShare  = time.Hour
+	DefaultCostDetailsWait   = 2 * time.Minute
 )
+
+// CostDetailsLimits are the documented Cost Details limits the client
+// keeps under (api-latency-rate-limits.md): report submissions per scope
+// (the billing account) per minute, hour and day, and polls of one
+// operation per minute. Zero fields take DefaultCostDetailsLimits; a
+// negative field disables that limit.
+type CostDetailsLimits struct {
+	PerMinute, PerHour, PerDay int
+	PollsPerMinute             int
+}
+
+// DefaultCostDetailsLimits are the documented limits.
+var DefaultCostDetailsLimits = CostDetailsLimits{PerMinute: 2, PerHour: 10, PerDay: 50, PollsPerMinute: 2}
 
 // Config configures a Client.
 type Config struct {
@@ -183,6 +198,26 @@ type Config struct {
 	// are kept too). Reserved-instance and savings-plan rows repeat the
 	// meter and would collide in azure_ea_price_sheet_* series.
 	PriceTypes []string
+
+	// CostDetailsShare is how long one Cost Details run of a billing
+	// period feeds both reports: MarketplaceCharges answers from the run
+	// UsageDetails made (and UsageDetails answers NotModified from the run
+	// MarketplaceCharges made, when its revision is unchanged) if the run
+	// completed less than this ago. Default 1h, the shorter of an hour and
+	// the data's refresh (about 4h). Negative disables sharing of completed
+	// runs (a run in flight is still shared).
+	CostDetailsShare time.Duration
+	// CostDetailsLimits bound Cost Details submissions and polls.
+	CostDetailsLimits CostDetailsLimits
+	// CostDetailsMaxWait is the longest a call waits for the submission
+	// budget (CostDetailsLimits) to allow a report; past it the call fails
+	// at once with a throttled error naming the limit and when it frees up
+	// (the collector keeps the last data and retries with backoff).
+	// Default 2m.
+	CostDetailsMaxWait time.Duration
+	// CostDetailsMetric is the report's metric: ActualCost (default, what
+	// the EA usage details report) or AmortizedCost.
+	CostDetailsMetric string
 
 	// Now is the billing calendar's clock: which billing periods exist and
 	// which have closed. time.Now when nil; end-to-end tests at fixed
@@ -269,6 +304,29 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ClosedPeriodGrace == 0 {
 		c.ClosedPeriodGrace = DefaultClosedPeriodGrace
+	}
+	if c.CostDetailsShare == 0 {
+		c.CostDetailsShare = DefaultCostDetailsShare
+	}
+	l, d := &c.CostDetailsLimits, DefaultCostDetailsLimits
+	for _, f := range []struct {
+		v *int
+		d int
+	}{{&l.PerMinute, d.PerMinute}, {&l.PerHour, d.PerHour}, {&l.PerDay, d.PerDay}, {&l.PollsPerMinute, d.PollsPerMinute}} {
+		if *f.v == 0 {
+			*f.v = f.d
+		}
+	}
+	if c.CostDetailsMaxWait <= 0 {
+		c.CostDetailsMaxWait = DefaultCostDetailsWait
+	}
+	switch strings.ToLower(c.CostDetailsMetric) {
+	case "", "actualcost":
+		c.CostDetailsMetric = "ActualCost"
+	case "amortizedcost":
+		c.CostDetailsMetric = "AmortizedCost"
+	default:
+		return fmt.Errorf("cost details metric %q: want ActualCost or AmortizedCost", c.CostDetailsMetric)
 	}
 	if len(c.PriceTypes) == 0 {
 		c.PriceTypes = []string{"Consumption"}

@@ -25,10 +25,66 @@
 // Reports: billing_periods (computed), balance_summary
 // (Microsoft.Consumption/balances), reservation_details (daily
 // reservationSummaries), reservation_charges (reservationTransactions),
-// price_sheet (Microsoft.CostManagement asynchronous download, ZIP of CSVs).
-// usage_details and marketplace_charges return billing.ErrUnsupported: they
-// will come from the Cost Details report, built on the same asynchronous
-// download code.
+// price_sheet (Microsoft.CostManagement asynchronous download, ZIP of CSVs),
+// usage_details and marketplace_charges (the Cost Details report, below).
+//
+// # Usage details and marketplace charges: the Cost Details report
+//
+// POST {billing account}/providers/Microsoft.CostManagement/
+// generateCostDetailsReport with {"metric":"ActualCost","billingPeriod":
+// "yyyyMM"}, poll the Location (honouring Retry-After, at most
+// CostDetailsLimits.PollsPerMinute polls of one operation a minute), then
+// stream the manifest's blobs one after another, each with its own header,
+// straight from the blob host into internal/usagecsv (schema CostDetails):
+// no file is held, in memory or on disk. Marketplace rows are those with
+// PublisherType Marketplace; the department is InvoiceSectionName ("Name of
+// the EA department" in the EA dataset schema; the marketplace migration
+// guide's BillingProfileName is not used); Tags (written without braces)
+// go into UsageRow.Tags / MarketplaceCharge.Tags. Blob requests carry no
+// Authorization header (the link's SAS is its credential), and neither
+// logs, errors nor usagecsv's file names contain the link's query: a blob
+// is named "cost details billing period 202403 blob 1/3".
+//
+// A body that breaks off, or ends short of the manifest's byteCount, is
+// resumed with a Range request (If-Match its ETag); a host that answers
+// the whole blob again has the part already read checked (SHA-256) and
+// skipped. A link already past validTill, or refused by the blob host
+// (403/404/410), starts the report once more, unless usage rows were
+// already handed to the caller (the run then fails and the caller retries).
+//
+// When the service refuses the month as too large ("The maximum allowed
+// date range is 1 months", 413, or 504 "Reduce the date range"), the
+// period is asked as a timePeriod of the whole month, then in halves,
+// recursively down to single days; the ranges are remembered for the
+// period, so the next run asks them at once.
+//
+// One run feeds both reports. UsageDetails runs the report, streams usage
+// rows to its callback and keeps the period's marketplace charges (cloned)
+// with the run's revision. MarketplaceCharges answers from a run in flight
+// (it waits) or completed less than Config.CostDetailsShare ago (default
+// 1h); otherwise it runs the report itself, and a UsageDetails call that
+// comes before that run's blobs begin attaches to it and receives its
+// usage rows (else usage rows are skipped undecoded). Within the same
+// window, UsageDetails answers NotModified without a request when the
+// period's last run has the revision passed in.
+//
+// Revision: a SHA-256 over the SHA-256 of each blob's bytes as streamed
+// (a tee), in manifest order; the same revision as the one passed in
+// answers NotModified after the rows were streamed (the caller discards
+// what it built). A closed billing period (ended more than
+// ClosedPeriodGrace ago) is read once; then both reports answer
+// NotModified from its revision without a request. An open period is read
+// at most once per call.
+//
+// Submission limits: at most CostDetailsLimits (default 2/min, 10/h,
+// 50/day, the documented per-scope limits) submissions per client (one
+// billing account); a submission waits for the budget up to
+// CostDetailsMaxWait (default 2m), past which the call fails at once as
+// KindThrottled naming the limit and when it frees up, without a request.
+// A 429/503 from the service is retried after the longest retry header.
+// No data: a 204 answer or status NoDataFound is billing.ErrNoData; a
+// completed report with no blobs, or blobs with a header only, is an empty
+// dataset (no rows, a revision).
 //
 // # Decisions on the reference's open points
 //

@@ -345,19 +345,3 @@ func TestReservationCharges(t *testing.T) {
 		})
 	}
 }
-
-func TestUnsupportedReports(t *testing.T) {
-	e := newFakeEnv(t)
-	c, _, _ := e.client(t)
-	_, err := c.UsageDetails(context.Background(), "202603", "", func(*billing.UsageRow) error { return nil })
-	if !errors.Is(err, billing.ErrUnsupported) || !strings.Contains(err.Error(), "usage_details") {
-		t.Errorf("usage details: %v", err)
-	}
-	_, _, err = c.MarketplaceCharges(context.Background(), "202603", "")
-	if !errors.Is(err, billing.ErrUnsupported) || !strings.Contains(err.Error(), "marketplace_charges") {
-		t.Errorf("marketplace: %v", err)
-	}
-	if n := len(e.requests("arm")) + len(e.requests("aad")); n != 0 {
-		t.Errorf("%d requests for unsupported reports", n)
-	}
-}

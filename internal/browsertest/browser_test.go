@@ -319,13 +319,12 @@ func checkLinks(t *testing.T, e exporter, page, dom string) {
 func checkStatus(t *testing.T, dom string) {
 	t.Helper()
 	text := visible(dom)
-	// Enrollments 100 and 200 (EA) poll 7 reports each; 300 (ARM) 5 until
-	// its usage and marketplace come from the Cost Details report.
-	if !regexp.MustCompile(`\b19/19 reports up \(2 not offered by their source\)`).MatchString(text) {
-		t.Errorf("/status: no \"19/19 reports up\" line:\n%.800s", text)
+	// Enrollments 100 and 200 (EA) and 300 (ARM) poll 7 reports each.
+	if !regexp.MustCompile(`\b21/21 reports up\b`).MatchString(text) {
+		t.Errorf("/status: no \"21/21 reports up\" line:\n%.800s", text)
 	}
-	if arm := visible(section(t, dom, "300")); !strings.Contains(arm, "GBP") || !strings.Contains(arm, "client_secret expires") || !strings.Contains(arm, "unsupported") {
-		t.Errorf("enrollment 300 (ARM): currency, credential or unsupported reports not shown:\n%.800s", arm)
+	if arm := visible(section(t, dom, "300")); !strings.Contains(arm, "GBP") || !strings.Contains(arm, "client_secret expires") || !strings.Contains(arm, "to date") {
+		t.Errorf("enrollment 300 (ARM): currency, credential or spend not shown:\n%.800s", arm)
 	}
 
 	eur := section(t, dom, "200")
