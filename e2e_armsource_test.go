@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,11 +24,11 @@ func TestARMEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	simAddr := testproc.FreeAddr(t)
 	files := map[string]string{}
-	for _, f := range []string{"ca", "secret", "cert", "info"} {
+	for _, f := range []string{"ca", "secret", "cert", "info", "key"} {
 		files[f] = filepath.Join(dir, f)
 	}
 	startProc(t, "ea-simulator", "--mode", "arm", "--listen-address", simAddr, "--clock-start", at, "--rows-per-day", "5", "--seed", "9",
-		"--ca-file", files["ca"], "--client-secret-file", files["secret"], "--client-cert-file", files["cert"], "--arm-info-file", files["info"], "--async-polls=-1")
+		"--ca-file", files["ca"], "--client-secret-file", files["secret"], "--client-cert-file", files["cert"], "--arm-info-file", files["info"], "--async-polls=-1", "--key-file", files["key"])
 	testproc.WaitFor(t, time.Now().Add(15*time.Second), "the simulator's files", func() bool {
 		_, err := os.Stat(files["info"])
 		return err == nil
@@ -49,6 +50,19 @@ func TestARMEndToEnd(t *testing.T) {
 	if err := os.WriteFile(wrong, []byte("not-the-secret"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The same enrollment through the EA Reporting API, which the simulator
+	// serves beside ARM: the usage and marketplace cost both sources serve
+	// must be equal.
+	eaCfg := filepath.Join(dir, "ea.yml")
+	if err := os.WriteFile(eaCfg, []byte(fmt.Sprintf("enrollments: [{ number: \"100\", api_key_file: %s, base_url: %q }]\n", files["key"], info.ARMEndpoint)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eaAddr := testproc.FreeAddr(t)
+	startProc(t, "azure_ea_exporter", "--config.file", eaCfg, "--web.listen-address", eaAddr, "--testing.clock-start", at)
+	waitHTTP(t, "http://"+eaAddr+"/-/ready", 200)
+	_, eaBody := get(t, "http://"+eaAddr+"/metrics")
+	viaEA := parseSamples(eaBody)
+
 	for _, tc := range []struct {
 		name, credential string
 		up               bool
@@ -87,8 +101,17 @@ reports: { price_sheet: { enabled: true } }
 			}
 			_, status := get(t, url+"/status")
 			if tc.up {
-				if countPrefix(m, "azure_ea_usage_cost{", `billing_period="202611"`) == 0 || countPrefix(m, "azure_ea_marketplace_cost{", "") == 0 {
-					t.Error("no usage or marketplace cost from the Cost Details report")
+				compared := 0
+				for k, v := range viaEA {
+					if strings.HasPrefix(k, "azure_ea_usage_cost{") || strings.HasPrefix(k, "azure_ea_marketplace_cost{") {
+						if got, ok := m[k]; !ok || math.Abs(got-v) > 1e-6*math.Max(1, math.Abs(v)) {
+							t.Errorf("%s: EA %v, ARM %v (served %v)", k, v, got, ok)
+						}
+						compared++
+					}
+				}
+				if compared < 20 || countPrefix(m, "azure_ea_usage_cost{", "") != countPrefix(viaEA, "azure_ea_usage_cost{", "") {
+					t.Errorf("usage series: ARM %d, EA %d (%d compared)", countPrefix(m, "azure_ea_usage_cost{", ""), countPrefix(viaEA, "azure_ea_usage_cost{", ""), compared)
 				}
 				if m[`azure_ea_enrollment_info{currency="USD",enrollment="100"}`] != 1 {
 					t.Error("no currency from the ARM balance")
