@@ -83,7 +83,7 @@ BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # over loopback, /metrics with 100k series; then full refreshes of 10k, 100k
 # and 1M rows with the real binaries, measuring peak RSS.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./eaclient/ ./collector/ ./internal/exposition/ | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./eaclient/ ./collector/ ./internal/exposition/ ./internal/usagecsv/ | tee bench.out
 	$(GO) run $(BENCHSTAT) -col /decoder -filter '/decoder:/' bench.out
 	$(GO) run $(BENCHSTAT) -filter '-/decoder:/' bench.out
 	@awk '/^BenchmarkUsageDecodeAggregate\/decoder=reference/ {for (i=1;i<=NF;i++) if ($$(i+1)=="MB/s") {r+=$$i; rn++}} \
