@@ -1,8 +1,8 @@
 package simulator
 
 // The ARM mode: the same synthetic enrollment served the way Azure Resource
-// Manager and Microsoft Entra ID serve it (see
-// /work/shared/reference/arm-cost-apis.md), so that the exporter's ARM
+// Manager and Microsoft Entra ID serve it (as Microsoft's REST references
+// and swagger describe them), so that the exporter's ARM
 // source can be tested against the numbers the EA mode serves.
 //
 // One handler answers every host the ARM source talks to, told apart by
