@@ -386,28 +386,7 @@ func (s *Server) writeUsageCSV(w http.ResponseWriter, req request, late int, o C
 // csvSegments are the rows of req with the data version late: those the
 // JSON routes serve for the same request.
 func (s *Server) csvSegments(req request, late int) []usageSegment {
-	if !req.byDate {
-		return []usageSegment{{req.month, 0, s.d.usageRows(req.month, late)}}
-	}
-	var segs []usageSegment
-	rpd := s.d.o.UsageRowsPerDay
-	for m := monthOf(req.start); m <= monthOf(req.end); m++ {
-		n := s.d.usageRows(m, late)
-		if n == 0 {
-			continue
-		}
-		lo, hi := 0, n
-		if m == monthOf(req.start) {
-			lo = min(n, (req.start.Day()-1)*rpd)
-		}
-		if m == monthOf(req.end) && req.end.Day() < s.d.daysWithData(m) {
-			hi = min(n, req.end.Day()*rpd)
-		}
-		if hi > lo {
-			segs = append(segs, usageSegment{m, lo, hi})
-		}
-	}
-	return segs
+	return s.segmentsAt(req, late)
 }
 
 // appendCSVTitle writes the title line. The English text is the one in

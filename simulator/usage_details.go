@@ -75,8 +75,11 @@ func (d *dataset) usageTotal(m, n int, full bool) float64 {
 // usageSegment is a run of rows [lo, hi) of one month.
 type usageSegment struct{ month, lo, hi int }
 
-func (s *Server) usageSegments(req request) []usageSegment {
-	late := s.late()
+func (s *Server) usageSegments(req request) []usageSegment { return s.segmentsAt(req, s.late()) }
+
+// segmentsAt are the rows of req with the data version late, month by
+// month: the JSON pages and the CSV files serve the same rows.
+func (s *Server) segmentsAt(req request, late int) []usageSegment {
 	if !req.byDate {
 		return []usageSegment{{req.month, 0, s.d.usageRows(req.month, late)}}
 	}

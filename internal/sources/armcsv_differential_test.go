@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/azure-ea-exporter/azure_ea_exporter/collector"
 	"github.com/azure-ea-exporter/azure_ea_exporter/config"
 	"github.com/azure-ea-exporter/azure_ea_exporter/eaclient"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/sources"
@@ -86,18 +85,7 @@ func compareCost(t *testing.T, now func() time.Time, scenario, schema string) {
 	got := map[string]map[string]float64{}
 	for _, name := range []string{"ea", "arm"} {
 		cfg := map[string]*config.Config{"ea": ea, "arm": viaARM}[name]
-		x := collector.New(collector.Options{Now: now, OpenSource: opts.Open})
-		if err := x.Apply(cfg); err != nil {
-			t.Fatal(err)
-		}
-		defer x.Stop()
-		deadline := time.Now().Add(60 * time.Second)
-		for !x.Ready() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not ready", name)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		x := startExporter(t, name, cfg, opts, now)
 		got[name] = samples(t, x)
 		for _, es := range x.Status(nil) {
 			for _, rs := range es.Reports {

@@ -72,18 +72,7 @@ func TestSourcesAgree(t *testing.T) {
 				opts := sources.Options{HTTPClient: tt.Client(), Now: now, Retry: eaclient.Retry{MaxAttempts: 2, InitialBackoff: time.Millisecond}}
 				got := map[string]map[string]float64{}
 				for name, cfg := range map[string]*config.Config{"ea": ea, "arm": viaARM} {
-					x := collector.New(collector.Options{Now: now, OpenSource: opts.Open})
-					if err := x.Apply(cfg); err != nil {
-						t.Fatal(err)
-					}
-					defer x.Stop()
-					deadline := time.Now().Add(30 * time.Second)
-					for !x.Ready() {
-						if time.Now().After(deadline) {
-							t.Fatalf("%s: not ready", name)
-						}
-						time.Sleep(10 * time.Millisecond)
-					}
+					x := startExporter(t, name, cfg, opts, now)
 					got[name] = samples(t, x)
 					for _, es := range x.Status(nil) {
 						for _, rs := range es.Reports {
@@ -121,6 +110,25 @@ func TestSourcesAgree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startExporter runs a collector on cfg with opts' sources and waits until
+// every report has been refreshed once; it is stopped when the test ends.
+func startExporter(t *testing.T, name string, cfg *config.Config, opts sources.Options, now func() time.Time) *collector.Exporter {
+	t.Helper()
+	x := collector.New(collector.Options{Now: now, OpenSource: opts.Open})
+	if err := x.Apply(cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Stop)
+	deadline := time.Now().Add(60 * time.Second)
+	for !x.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not ready", name)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return x
 }
 
 func parse(t *testing.T, y string, env map[string]string) *config.Config {
