@@ -256,10 +256,21 @@ type response struct {
 // notModified. decode runs under the request's timeout. Decode errors are not
 // retried: rows may already have been handed to the caller.
 func (c *Client) get(ctx context.Context, report string, u *url.URL, etag string, maxBytes int64, meta *Meta, decode func(response) error) (notModified bool, err error) {
+	return c.retrying(ctx, report, func() (time.Duration, bool, error) {
+		return c.attempt(ctx, report, u, etag, maxBytes, meta, decode)
+	})
+}
+
+// retrying makes attempts until one succeeds or fails for good: throttling,
+// 5xx and transport errors are retried after the server's Retry-After or an
+// exponential backoff, within the retry policy's attempts and time; any
+// other error, or one that is not an *Error (a
+// decode error: rows may already have gone to the caller), is returned at
+// once.
+func (c *Client) retrying(ctx context.Context, report string, attempt func() (retryAfter time.Duration, notModified bool, err error)) (bool, error) {
 	start := time.Now()
-	var lastErr *Error
-	for attempt := 1; ; attempt++ {
-		retryAfter, notMod, err := c.attempt(ctx, report, u, etag, maxBytes, meta, decode)
+	for n := 1; ; n++ {
+		retryAfter, notMod, err := attempt()
 		if err == nil {
 			return notMod, nil
 		}
@@ -267,24 +278,23 @@ func (c *Client) get(ctx context.Context, report string, u *url.URL, etag string
 		if !errors.As(err, &e) {
 			return false, err
 		}
-		e.Attempts = attempt
-		lastErr = e
-		if !retryable(e) || ctx.Err() != nil || attempt >= c.retry.MaxAttempts {
-			return false, lastErr
+		e.Attempts = n
+		if !retryable(e) || ctx.Err() != nil || n >= c.retry.MaxAttempts {
+			return false, e
 		}
 		wait := retryAfter
 		if wait <= 0 {
-			wait = c.backoff(attempt)
+			wait = c.backoff(n)
 		}
 		if time.Since(start)+wait > c.retry.MaxElapsed {
-			return false, lastErr
+			return false, e
 		}
-		c.logger.Debug("retrying API request", "report", report, "attempt", attempt, "wait", wait, "err", e)
+		c.logger.Debug("retrying API request", "report", report, "attempt", n, "wait", wait, "err", e)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return false, &Error{Report: report, Kind: KindTransport, Attempts: attempt, Err: ctx.Err(), Message: "cancelled while waiting to retry after: " + e.Error()}
+			return false, &Error{Report: report, Kind: KindTransport, Attempts: n, Err: ctx.Err(), Message: "cancelled while waiting to retry after: " + e.Error()}
 		case <-t.C:
 		}
 	}

@@ -321,39 +321,9 @@ func (c *Client) readBlob(ctx context.Context, q Query, id, blobPath, rev string
 // have gone to the caller). With key false it sends no Authorization
 // header: the blob's SAS URL is its credential.
 func (c *Client) csvDo(ctx context.Context, method string, u *url.URL, key bool, etag string, meta *Meta, decode func(csvResponse) error) (notModified bool, err error) {
-	start := time.Now()
-	for attempt := 1; ; attempt++ {
-		retryAfter, notMod, err := c.csvAttempt(ctx, method, u, key, etag, meta, decode)
-		if err == nil {
-			return notMod, nil
-		}
-		var e *Error
-		if !errors.As(err, &e) {
-			return false, err
-		}
-		e.Attempts = attempt
-		if !retryable(e) || ctx.Err() != nil || attempt >= c.retry.MaxAttempts {
-			return false, e
-		}
-		wait := retryAfter
-		if wait <= 0 {
-			wait = c.backoff(attempt)
-		}
-		if time.Since(start)+wait > c.retry.MaxElapsed {
-			return false, e
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return false, e
-		}
-		c.logger.Debug("retrying API request", "report", ReportUsageDetails, "attempt", attempt, "wait", wait, "err", e)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return false, &Error{Report: ReportUsageDetails, Kind: KindTransport, Attempts: attempt, Err: ctx.Err(), Message: "cancelled while waiting to retry after: " + e.Error()}
-		case <-t.C:
-		}
-	}
+	return c.retrying(ctx, ReportUsageDetails, func() (time.Duration, bool, error) {
+		return c.csvAttempt(ctx, method, u, key, etag, meta, decode)
+	})
 }
 
 func (c *Client) csvAttempt(ctx context.Context, method string, u *url.URL, key bool, etag string, meta *Meta, decode func(csvResponse) error) (retryAfter time.Duration, notModified bool, err error) {
