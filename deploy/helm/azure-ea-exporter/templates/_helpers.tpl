@@ -27,6 +27,21 @@ app.kubernetes.io/name: {{ include "azure-ea-exporter.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/*
+The Secret entry that holds an enrollment's credential: "<number>.key" (an
+EA API key), "<number>.secret" (an ARM client secret), "<number>.pem" (an
+ARM client certificate and its key), or nothing (workload or managed
+identity). The value is apiKeys.keys["<number>"] either way.
+*/}}
+{{- define "azure-ea-exporter.credentialEntry" -}}
+{{- if eq (.source | default "ea") "arm" -}}
+{{- $c := .credential | default "clientSecret" -}}
+{{- if eq $c "clientSecret" }}{{ printf "%s.secret" .number }}{{ else if eq $c "clientCertificate" }}{{ printf "%s.pem" .number }}{{ end -}}
+{{- else -}}
+{{- printf "%s.key" .number -}}
+{{- end -}}
+{{- end }}
+
 {{- define "azure-ea-exporter.secretName" -}}
 {{- if .Values.apiKeys.existingSecret }}{{ .Values.apiKeys.existingSecret }}{{ else }}{{ include "azure-ea-exporter.fullname" . }}-keys{{ end }}
 {{- end }}
@@ -56,6 +71,24 @@ checks types first; these checks hold even with --skip-schema-validation.
 {{- fail (printf "enrollments[%d].number %q is listed twice" $i $e.number) }}
 {{- end }}
 {{- $_ := set $seen $e.number true }}
+{{- $source := $e.source | default "ea" }}
+{{- if eq $source "arm" }}
+{{- $c := $e.credential | default "clientSecret" }}
+{{- if not (has $c (list "clientSecret" "clientCertificate" "workloadIdentity" "managedIdentity")) }}
+{{- fail (printf "enrollments[%d].credential %q is not one of clientSecret, clientCertificate, workloadIdentity, managedIdentity" $i $c) }}
+{{- end }}
+{{- if not $e.tenantId }}
+{{- fail (printf "enrollments[%d] (source: arm) has no tenantId: the Microsoft Entra ID tenant of its identity" $i) }}
+{{- end }}
+{{- if and (not $e.clientId) (ne $c "managedIdentity") }}
+{{- fail (printf "enrollments[%d] (source: arm) has no clientId: the app registration of its identity (only a system-assigned managed identity goes without)" $i) }}
+{{- end }}
+{{- if and (eq $c "workloadIdentity") (not $v.serviceAccountName) }}
+{{- fail (printf "enrollments[%d] uses workloadIdentity, but serviceAccountName is empty: name the service account annotated azure.workload.identity/client-id, and set podLabels azure.workload.identity/use: \"true\"" $i) }}
+{{- end }}
+{{- else if ne $source "ea" }}
+{{- fail (printf "enrollments[%d].source %q is not ea or arm" $i $source) }}
+{{- end }}
 {{- end }}
 {{- range $i, $b := $v.budgets }}
 {{- if and (hasKey $b "enrollment") (not (kindIs "string" $b.enrollment)) }}
@@ -74,8 +107,9 @@ checks types first; these checks hold even with --skip-schema-validation.
 {{- fail (printf "apiKeys.existingSecret: there is no Secret %q in namespace %q. Create it with one entry \"<number>.key\" per enrollment (kubectl -n %s create secret generic %s --from-file=12345678.key=./12345678.key), or set apiKeys.keys and let the chart create it." $v.apiKeys.existingSecret .Release.Namespace .Release.Namespace $v.apiKeys.existingSecret) }}
 {{- end }}
 {{- range $v.enrollments }}
-{{- if not (index ($secret.data | default dict) (printf "%s.key" .number)) }}
-{{- fail (printf "apiKeys.existingSecret: Secret %q has no entry %q (the API key of enrollment %s)" $v.apiKeys.existingSecret (printf "%s.key" .number) .number) }}
+{{- $entry := include "azure-ea-exporter.credentialEntry" . }}
+{{- if and $entry (not (index ($secret.data | default dict) $entry)) }}
+{{- fail (printf "apiKeys.existingSecret: Secret %q has no entry %q (the credential of enrollment %s)" $v.apiKeys.existingSecret $entry .number) }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -83,9 +117,10 @@ checks types first; these checks hold even with --skip-schema-validation.
 {{- fail "apiKeys.create is false but apiKeys.existingSecret is empty: name the Secret that holds \"<number>.key\" for every enrollment, or set apiKeys.keys and apiKeys.create=true" }}
 {{- else }}
 {{- range $v.enrollments }}
+{{- $entry := include "azure-ea-exporter.credentialEntry" . }}
 {{- $key := index $keys .number | default "" | toString | trim }}
-{{- if not $key }}
-{{- fail (printf "apiKeys.keys has no API key for enrollment %s: set it (--set-file 'apiKeys.keys.%s=./%s.key') or name a Secret in apiKeys.existingSecret" .number .number .number) }}
+{{- if and $entry (not $key) }}
+{{- fail (printf "apiKeys.keys has no credential for enrollment %s (its %s): set it (--set-file 'apiKeys.keys.%s=./%s') or name a Secret in apiKeys.existingSecret" .number $entry .number $entry) }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -96,9 +131,39 @@ checks types first; these checks hold even with --skip-schema-validation.
 enrollments:
 {{- range .Values.enrollments }}
   - number: {{ .number | quote }}
+    {{- if eq (.source | default "ea") "arm" }}
+    {{- $c := .credential | default "clientSecret" }}
+    source: arm
+    tenant_id: {{ .tenantId | quote }}
+    {{- with .clientId }}
+    client_id: {{ . | quote }}
+    {{- end }}
+    {{- if eq $c "clientSecret" }}
+    client_secret_file: {{ printf "/etc/azure_ea_exporter/keys/%s.secret" .number | quote }}
+    {{- with .clientSecretExpiry }}
+    client_secret_expiry: {{ . | quote }}
+    {{- end }}
+    {{- else if eq $c "clientCertificate" }}
+    client_certificate_file: {{ printf "/etc/azure_ea_exporter/keys/%s.pem" .number | quote }}
+    {{- else if eq $c "workloadIdentity" }}
+    workload_identity: true
+    {{- else }}
+    managed_identity: true
+    {{- end }}
+    {{- with .cloud }}
+    cloud: {{ . | quote }}
+    {{- end }}
+    {{- with .armEndpoint }}
+    arm_endpoint: {{ . | quote }}
+    {{- end }}
+    {{- with .authorityHost }}
+    authority_host: {{ . | quote }}
+    {{- end }}
+    {{- else }}
     api_key_file: {{ printf "/etc/azure_ea_exporter/keys/%s.key" .number | quote }}
     {{- with .baseUrl }}
     base_url: {{ . | quote }}
+    {{- end }}
     {{- end }}
     {{- with .billingPeriods }}
     billing_periods: {{ . }}

@@ -64,6 +64,24 @@ var goodSets = []struct {
 	{"minimal.yaml", func(t *testing.T, r *release) {
 		r.wantKinds(t, "ConfigMap", "Deployment", "Secret", "Service")
 	}},
+	{"arm.yaml", func(t *testing.T, r *release) {
+		r.wantKinds(t, "ConfigMap", "Deployment", "Secret", "Service")
+		for _, want := range []string{
+			`source: arm`, `client_secret_file: "/etc/azure_ea_exporter/keys/1234567.secret"`, `client_secret_expiry: "2099-06-30"`,
+			`client_certificate_file: "/etc/azure_ea_exporter/keys/2345678.pem"`, `workload_identity: true`, `cloud: "us_government"`,
+			`managed_identity: true`, `api_key_file: "/etc/azure_ea_exporter/keys/100.key"`,
+		} {
+			if !strings.Contains(r.configText, want) {
+				t.Errorf("the configuration lacks %s:\n%s", want, r.configText)
+			}
+		}
+		if string(r.secret.Data["1234567.secret"]) != "s3cret-value" || !strings.Contains(string(r.secret.Data["2345678.pem"]), "BEGIN CERTIFICATE") {
+			t.Errorf("Secret entries %v", r.secret.Data)
+		}
+		if sa := r.deployment.Spec.Template.Spec.ServiceAccountName; sa != "azure-ea-exporter" || r.deployment.Spec.Template.Labels["azure.workload.identity/use"] != "true" {
+			t.Errorf("workload identity: service account %q, labels %v", sa, r.deployment.Spec.Template.Labels)
+		}
+	}},
 	{"full.yaml", func(t *testing.T, r *release) {
 		r.wantKinds(t, "ConfigMap", "Deployment", "NetworkPolicy", "PrometheusRule", "Secret", "Service", "ServiceMonitor")
 		// The values arrive in the configuration file (keys of the contract).
@@ -164,7 +182,9 @@ var brokenSets = []struct {
 }{
 	{"", "enrollments is empty", "enrollments is empty"}, // the chart's defaults
 	{"broken-unquoted-number.yaml", "at '/enrollments/0/number': got number, want string", "enrollments[0].number is 1.2345678e+07 (a float64), not a string: quote enrollment numbers"},
-	{"broken-missing-key.yaml", "apiKeys.keys has no API key for enrollment 200", "apiKeys.keys has no API key for enrollment 200"},
+	{"broken-missing-key.yaml", "apiKeys.keys has no credential for enrollment 200 (its 200.key)", "apiKeys.keys has no credential for enrollment 200 (its 200.key)"},
+	{"broken-arm-no-tenant.yaml", "enrollments[0] (source: arm) has no tenantId", "enrollments[0] (source: arm) has no tenantId"},
+	{"broken-arm-workload-identity.yaml", "enrollments[0] uses workloadIdentity, but serviceAccountName is empty", "enrollments[0] uses workloadIdentity, but serviceAccountName is empty"},
 	{"broken-no-secret.yaml", "apiKeys.create is false but apiKeys.existingSecret is empty", "apiKeys.create is false but apiKeys.existingSecret is empty"},
 	{"broken-two-replicas.yaml", "replicaCount is 2, but the exporter runs as one replica", "install one release per set of enrollments"},
 	{"broken-duplicate-enrollment.yaml", `enrollments[1].number "100" is listed twice`, `enrollments[1].number "100" is listed twice`},
@@ -319,7 +339,9 @@ type values struct {
 		Tag        string `json:"tag"`
 	} `json:"image"`
 	Enrollments []struct {
-		Number string `json:"number"`
+		Number     string `json:"number"`
+		Source     string `json:"source"`
+		Credential string `json:"credential"`
 	} `json:"enrollments"`
 	APIKeys struct {
 		Create         bool              `json:"create"`
@@ -650,19 +672,33 @@ func checkRelease(t *testing.T, r *release) {
 			}
 			keyFiles[k] = val
 		}
-		if len(r.secret.Data) != len(v.Enrollments) {
-			t.Errorf("Secret entries %d, enrollments %d", len(r.secret.Data), len(v.Enrollments))
-		}
 	}
+	entries := 0
 	for _, e := range v.Enrollments {
-		name := e.Number + ".key"
+		// The entry of the enrollment's credential: none for workload and
+		// managed identities.
+		var name string
+		switch {
+		case e.Source != "arm":
+			name = e.Number + ".key"
+		case e.Credential == "" || e.Credential == "clientSecret":
+			name = e.Number + ".secret"
+		case e.Credential == "clientCertificate":
+			name = e.Number + ".pem"
+		default:
+			continue
+		}
+		entries++
 		if r.secret == nil {
 			keyFiles[name] = []byte("a key from the existing Secret")
 			continue
 		}
 		if got := string(keyFiles[name]); got == "" || got != v.APIKeys.Keys[e.Number] {
-			t.Errorf("Secret entry %s = %q, want the key of enrollment %s", name, got, e.Number)
+			t.Errorf("Secret entry %s = %q, want the credential of enrollment %s", name, got, e.Number)
 		}
+	}
+	if r.secret != nil && len(r.secret.Data) != entries {
+		t.Errorf("Secret entries %d, credentials %d", len(r.secret.Data), entries)
 	}
 
 	// The configuration passes the exporter's own parser, with the key files
@@ -917,7 +953,7 @@ func TestExistingSecretIsLookedUp(t *testing.T) {
 		{"missing Secret", map[string]map[string]any{"configmaps/kube-root-ca.crt": rootCA},
 			`apiKeys.existingSecret: there is no Secret "ea-api-keys" in namespace "billing"`},
 		{"missing entry", map[string]map[string]any{"configmaps/kube-root-ca.crt": rootCA, "secrets/ea-api-keys": secret("12345678.key")},
-			`apiKeys.existingSecret: Secret "ea-api-keys" has no entry "87654321.key" (the API key of enrollment 87654321)`},
+			`apiKeys.existingSecret: Secret "ea-api-keys" has no entry "87654321.key" (the credential of enrollment 87654321)`},
 		{"complete Secret", map[string]map[string]any{"configmaps/kube-root-ca.crt": rootCA, "secrets/ea-api-keys": secret("12345678.key", "87654321.key")}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
