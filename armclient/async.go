@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/bodylimit"
 )
 
 // The asynchronous reports (price sheet today; Cost Details and reservation
@@ -253,9 +254,9 @@ func (c *Client) downloadOnce(ctx context.Context, report string, u *url.URL) (*
 		os.Remove(f.Name())
 		return nil, 0, 0, e
 	}
-	n, err := io.Copy(f, &limitedReader{r: resp.Body, n: c.cfg.MaxDownloadBytes})
+	n, err := io.Copy(f, &bodylimit.Reader{R: resp.Body, N: c.cfg.MaxDownloadBytes})
 	switch {
-	case errors.Is(err, errBodyTooLarge):
+	case errors.Is(err, bodylimit.ErrTooLarge):
 		return fail(&Error{Report: report, Kind: KindProtocol, Message: fmt.Sprintf("download over the limit of %d bytes", c.cfg.MaxDownloadBytes)})
 	case err != nil:
 		return fail(&Error{Report: report, Kind: KindTransport, Message: "downloading from " + u.Host, Err: scrubURLError(err)})

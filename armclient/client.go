@@ -20,6 +20,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/bodylimit"
 )
 
 // moduleVersion goes into the azcore telemetry User-Agent.
@@ -445,7 +446,7 @@ func (c *Client) attempt(ctx context.Context, r request) (*response, time.Durati
 		return &response{
 			status: resp.StatusCode,
 			header: resp.Header,
-			body:   &limitedReader{r: body, n: c.cfg.MaxBodyBytes},
+			body:   &bodylimit.Reader{R: body, N: c.cfg.MaxBodyBytes},
 			close: func() {
 				_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
 				body.Close()
@@ -471,30 +472,4 @@ func scrubURLError(err error) error {
 		}
 	}
 	return err
-}
-
-var errBodyTooLarge = errors.New("response body too large")
-
-// limitedReader fails, rather than truncating silently, past n bytes.
-type limitedReader struct {
-	r    io.Reader
-	n    int64
-	read int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.read >= l.n {
-		var one [1]byte
-		k, err := l.r.Read(one[:])
-		if k > 0 {
-			return 0, errBodyTooLarge
-		}
-		return 0, err
-	}
-	if rem := l.n - l.read; int64(len(p)) > rem {
-		p = p[:rem]
-	}
-	k, err := l.r.Read(p)
-	l.read += int64(k)
-	return k, err
 }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/bodylimit"
 )
 
 // flexFloat accepts a JSON number, a numeric string, "" or null (ARM's
@@ -139,7 +141,7 @@ func (c *Client) getJSON(ctx context.Context, report string, u *url.URL, v any) 
 
 func (c *Client) decodeError(ctx context.Context, report string, status int, err error) error {
 	switch {
-	case errors.Is(err, errBodyTooLarge):
+	case errors.Is(err, bodylimit.ErrTooLarge):
 		return &Error{Report: report, Kind: KindProtocol, Status: status, Message: fmt.Sprintf("response body larger than %d bytes", c.cfg.MaxBodyBytes)}
 	case ctx.Err() != nil:
 		return &Error{Report: report, Kind: KindTransport, Err: fmt.Errorf("reading body: %w", ctx.Err())}

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/bodylimit"
 )
 
 // PriceSheet returns the price sheet of a billing period (the current one
@@ -131,7 +132,7 @@ func (c *Client) eachCSV(f *os.File, size int64, each func(r io.Reader, name str
 		if err != nil {
 			return fmt.Errorf("ZIP entry %q: %w", zf.Name, err)
 		}
-		err = each(&limitedReader{r: rc, n: c.cfg.MaxDownloadBytes * 4}, zf.Name)
+		err = each(&bodylimit.Reader{R: rc, N: c.cfg.MaxDownloadBytes * 4}, zf.Name)
 		rc.Close()
 		if err != nil {
 			return err

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/bodylimit"
 )
 
 // Report names, as used in configuration, metrics and errors.
@@ -357,16 +358,16 @@ func (c *Client) attempt(ctx context.Context, report string, u *url.URL, etag st
 		}
 		return 0, true, nil
 	case resp.StatusCode == http.StatusOK:
-		lr := &limitedReader{r: resp.Body, n: maxBytes}
+		lr := &bodylimit.Reader{R: resp.Body, N: maxBytes}
 		err := decode(response{status: resp.StatusCode, etag: resp.Header.Get("ETag"), body: lr})
-		meta.Bytes += lr.read
+		meta.Bytes += lr.Bytes()
 		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {
 				return 0, false, e
 			}
 			switch {
-			case errors.Is(err, errBodyTooLarge):
+			case errors.Is(err, bodylimit.ErrTooLarge):
 				return 0, false, &Error{Report: report, Kind: KindProtocol, Status: resp.StatusCode, Message: fmt.Sprintf("response body larger than %d bytes", maxBytes)}
 			case ctx.Err() != nil:
 				return 0, false, &Error{Report: report, Kind: KindTransport, Err: fmt.Errorf("reading body: %w", ctx.Err())}
@@ -423,31 +424,4 @@ func retryAfterOf(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return 0
-}
-
-var errBodyTooLarge = errors.New("response body too large")
-
-// limitedReader fails, rather than truncating silently, past n bytes.
-type limitedReader struct {
-	r    io.Reader
-	n    int64
-	read int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.read >= l.n {
-		// Probe one byte: exactly n bytes is fine.
-		var one [1]byte
-		k, err := l.r.Read(one[:])
-		if k > 0 {
-			return 0, errBodyTooLarge
-		}
-		return 0, err
-	}
-	if rem := l.n - l.read; int64(len(p)) > rem {
-		p = p[:rem]
-	}
-	k, err := l.r.Read(p)
-	l.read += int64(k)
-	return k, err
 }

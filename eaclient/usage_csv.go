@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/bodylimit"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/usagecsv"
 )
 
@@ -364,9 +365,9 @@ func (c *Client) csvAttempt(ctx context.Context, method string, u *url.URL, key 
 		}
 		return 0, true, nil
 	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted && method == http.MethodPost:
-		lr := &limitedReader{r: resp.Body, n: maxCSVBytes}
+		lr := &bodylimit.Reader{R: resp.Body, N: maxCSVBytes}
 		err := decode(csvResponse{status: resp.StatusCode, etag: resp.Header.Get("ETag"), body: lr, retryAfter: retryAfterOf(resp.Header, time.Now())})
-		meta.Bytes += lr.read
+		meta.Bytes += lr.Bytes()
 		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {
