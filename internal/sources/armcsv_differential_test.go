@@ -2,9 +2,7 @@ package sources_test
 
 import (
 	"fmt"
-	"math"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -102,28 +100,7 @@ func compareCost(t *testing.T, now func() time.Time, scenario, schema string) {
 	if n := arm.BlobAuthorizationRejected(); n != 0 {
 		t.Errorf("%d blob requests carried a token", n)
 	}
-	compared := map[string]int{}
-	for _, metric := range costMetrics {
-		keys := map[string]bool{}
-		for _, src := range got {
-			for k := range src {
-				if strings.HasPrefix(k, metric+"{") {
-					keys[k] = true
-				}
-			}
-		}
-		for _, k := range sortedKeys(keys) {
-			a, okA := got["ea"][k]
-			b, okB := got["arm"][k]
-			switch {
-			case !okA || !okB:
-				t.Errorf("%s/%s: %s served by one source only (ea %v, arm %v)", scenario, schema, k, okA, okB)
-			case math.Abs(a-b) > 1e-6*math.Max(1, math.Abs(a)):
-				t.Errorf("%s/%s: %s: ea %v, arm %v", scenario, schema, k, a, b)
-			}
-			compared[metric]++
-		}
-	}
+	compared := compareSources(t, scenario+"/"+schema, costMetrics, got["ea"], got["arm"])
 	for _, metric := range costMetrics {
 		if compared[metric] == 0 {
 			t.Errorf("%s/%s: no %s series compared", scenario, schema, metric)

@@ -83,26 +83,8 @@ func TestSourcesAgree(t *testing.T) {
 					}
 				}
 				compared := 0
-				for _, metric := range bothSources {
-					keys := map[string]bool{}
-					for _, src := range got {
-						for k := range src {
-							if strings.HasPrefix(k, metric+"{") {
-								keys[k] = true
-							}
-						}
-					}
-					for _, k := range sortedKeys(keys) {
-						a, okA := got["ea"][k]
-						b, okB := got["arm"][k]
-						switch {
-						case !okA || !okB:
-							t.Errorf("%s: %s served by one source only (ea %v, arm %v)", scenario, k, okA, okB)
-						case math.Abs(a-b) > 1e-6*math.Max(1, math.Abs(a)):
-							t.Errorf("%s: %s: ea %v, arm %v", scenario, k, a, b)
-						}
-						compared++
-					}
+				for _, n := range compareSources(t, scenario, bothSources, got["ea"], got["arm"]) {
+					compared += n
 				}
 				if compared < 40 {
 					t.Errorf("%s: only %d series compared", scenario, compared)
@@ -110,6 +92,36 @@ func TestSourcesAgree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// compareSources checks that every series of the metrics is served by both
+// sources with the same value, and returns how many series of each metric
+// it compared.
+func compareSources(t *testing.T, what string, metrics []string, ea, arm map[string]float64) map[string]int {
+	t.Helper()
+	compared := map[string]int{}
+	for _, metric := range metrics {
+		keys := map[string]bool{}
+		for _, src := range []map[string]float64{ea, arm} {
+			for k := range src {
+				if strings.HasPrefix(k, metric+"{") {
+					keys[k] = true
+				}
+			}
+		}
+		for _, k := range sortedKeys(keys) {
+			a, okA := ea[k]
+			b, okB := arm[k]
+			switch {
+			case !okA || !okB:
+				t.Errorf("%s: %s served by one source only (ea %v, arm %v)", what, k, okA, okB)
+			case math.Abs(a-b) > 1e-6*math.Max(1, math.Abs(a)):
+				t.Errorf("%s: %s: ea %v, arm %v", what, k, a, b)
+			}
+			compared[metric]++
+		}
+	}
+	return compared
 }
 
 // startExporter runs a collector on cfg with opts' sources and waits until
