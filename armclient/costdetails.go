@@ -196,8 +196,10 @@ func cancelledWaiting(report string, err error) error {
 // client returned is answered NotModified without a request, as is a
 // period whose report MarketplaceCharges ran within CostDetailsShare with
 // an unchanged revision. The run keeps the period's marketplace charges
-// for MarketplaceCharges.
-func (c *Client) UsageDetails(ctx context.Context, period, revision string, each func(*billing.UsageRow) error) (billing.Result, error) {
+// for MarketplaceCharges. Every field of a row is read, whatever the want:
+// one Cost Details run feeds both reports, and the CSV reader's cost is in
+// its fields' bytes, not in their decoding.
+func (c *Client) UsageDetails(ctx context.Context, period, revision string, _ billing.UsageWant, each func(*billing.UsageRow) error) (billing.Result, error) {
 	const report = ReportUsageDetails
 	if err := checkPeriod(report, period); err != nil {
 		return billing.Result{}, err

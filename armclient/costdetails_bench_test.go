@@ -31,7 +31,7 @@ func BenchmarkCostDetailsStream(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		var n int
-		if _, err := c.UsageDetails(context.Background(), "202603", "", func(r *billing.UsageRow) error { n++; return nil }); err != nil {
+		if _, err := c.UsageDetails(context.Background(), "202603", "", billing.UsageWant{}, func(r *billing.UsageRow) error { n++; return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}

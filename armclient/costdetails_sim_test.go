@@ -138,7 +138,7 @@ func marketSummary(ms []billing.MarketplaceCharge) string {
 func readBoth(t *testing.T, e *simEnv, period string) (usageSummary, string, billing.Result) {
 	t.Helper()
 	var s usageSummary
-	res, err := e.c.UsageDetails(context.Background(), period, "", collectUsage(&s))
+	res, err := e.c.UsageDetails(context.Background(), period, "", billing.UsageWant{}, collectUsage(&s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestCostDetailsSplit(t *testing.T) {
 	// The next run asks the halves at once (a closed period: pass no
 	// revision to force it).
 	var s usageSummary
-	if _, err := e2.c.UsageDetails(context.Background(), "202610", "", collectUsage(&s)); err != nil {
+	if _, err := e2.c.UsageDetails(context.Background(), "202610", "", billing.UsageWant{}, collectUsage(&s)); err != nil {
 		t.Fatal(err)
 	}
 	if n := e2.submissions(); n != 6 || !s.equal(want) {
@@ -251,7 +251,7 @@ func TestCostDetailsFailures(t *testing.T) {
 	t.Run("failed", func(t *testing.T) {
 		e := newSimEnv(t, simulator.ARMOptions{})
 		e.arm.AddFault(simulator.ARMFault{Route: simulator.ARMRouteCostDetails, AsyncFail: true})
-		_, err := e.c.UsageDetails(ctx, "202611", "", noRows)
+		_, err := e.c.UsageDetails(ctx, "202611", "", billing.UsageWant{}, noRows)
 		for _, want := range []string{"usage_details", "Failed", "InternalServerError", "could not be generated", "billing period 202611"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("error %v lacks %q", err, want)
@@ -277,7 +277,7 @@ func TestCostDetailsFailures(t *testing.T) {
 	t.Run("no data", func(t *testing.T) {
 		e := newSimEnv(t, simulator.ARMOptions{})
 		e.arm.AddFault(simulator.ARMFault{Route: simulator.ARMRouteCostDetails, NoData: true})
-		_, err := e.c.UsageDetails(ctx, "202611", "", noRows)
+		_, err := e.c.UsageDetails(ctx, "202611", "", billing.UsageWant{}, noRows)
 		if !errors.Is(err, billing.ErrNoData) || !strings.Contains(err.Error(), "usage_details") {
 			t.Errorf("usage: %v", err)
 		}
@@ -294,7 +294,7 @@ func TestCostDetailsFailures(t *testing.T) {
 		want, _, _ := readBoth(t, newSimEnv(t, simulator.ARMOptions{}), "202611")
 		e.arm.AddFault(simulator.ARMFault{Route: simulator.ARMRouteCostDetails, Times: 1, ExpiredLink: true})
 		var s usageSummary
-		if _, err := e.c.UsageDetails(ctx, "202611", "", collectUsage(&s)); err != nil {
+		if _, err := e.c.UsageDetails(ctx, "202611", "", billing.UsageWant{}, collectUsage(&s)); err != nil {
 			t.Fatal(err)
 		}
 		if !s.equal(want) || e.submissions() != 2 {
@@ -304,7 +304,7 @@ func TestCostDetailsFailures(t *testing.T) {
 	t.Run("link refused by the blob host", func(t *testing.T) {
 		e := newSimEnv(t, simulator.ARMOptions{})
 		e.arm.AddFault(simulator.ARMFault{Route: simulator.ARMRouteBlob, Status: 403})
-		_, err := e.c.UsageDetails(ctx, "202611", "", noRows)
+		_, err := e.c.UsageDetails(ctx, "202611", "", billing.UsageWant{}, noRows)
 		if err == nil || !strings.Contains(err.Error(), "HTTP 403") || strings.Contains(err.Error(), "sig=") || strings.Contains(err.Error(), "se=") {
 			t.Errorf("error %v", err)
 		}
@@ -317,7 +317,7 @@ func TestCostDetailsFailures(t *testing.T) {
 		want, _, _ := readBoth(t, newSimEnv(t, simulator.ARMOptions{}), "202611")
 		e.arm.AddFault(simulator.ARMFault{Route: simulator.ARMRouteBlob, Times: 1, Truncate: true})
 		var s usageSummary
-		if _, err := e.c.UsageDetails(ctx, "202611", "", collectUsage(&s)); err != nil {
+		if _, err := e.c.UsageDetails(ctx, "202611", "", billing.UsageWant{}, collectUsage(&s)); err != nil {
 			t.Fatal(err)
 		}
 		if !s.equal(want) || e.submissions() != 1 || e.arm.Requests(simulator.ARMRouteBlob) != 2 {
@@ -335,7 +335,7 @@ func TestCostDetailsThrottling(t *testing.T) {
 				e := newSimEnv(t, simulator.ARMOptions{})
 				e.arm.AddFault(simulator.ARMFault{Route: route, Times: 1, Status: http.StatusTooManyRequests, RetryAfter: 47 * time.Second, RetryHeader: hdr})
 				var s usageSummary
-				if _, err := e.c.UsageDetails(context.Background(), "202611", "", collectUsage(&s)); err != nil {
+				if _, err := e.c.UsageDetails(context.Background(), "202611", "", billing.UsageWant{}, collectUsage(&s)); err != nil {
 					t.Fatal(err)
 				}
 				found := false
@@ -353,7 +353,7 @@ func TestCostDetailsThrottling(t *testing.T) {
 	t.Run("exhausted", func(t *testing.T) {
 		e := newSimEnv(t, simulator.ARMOptions{})
 		e.arm.AddFault(simulator.ARMFault{Route: simulator.ARMRouteCostDetails, Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second})
-		_, err := e.c.UsageDetails(context.Background(), "202611", "", noRows)
+		_, err := e.c.UsageDetails(context.Background(), "202611", "", billing.UsageWant{}, noRows)
 		if k, _ := KindOf(err); k != KindThrottled || !strings.Contains(err.Error(), "HTTP 429") || !strings.Contains(err.Error(), "usage_details") {
 			t.Errorf("%v", err)
 		}
@@ -370,7 +370,7 @@ func TestCostDetailsSubmissionLimit(t *testing.T) {
 	start := e.clk.Now()
 	var err error
 	for i, p := range periods {
-		_, err = e.c.UsageDetails(ctx, p, "", noRows)
+		_, err = e.c.UsageDetails(ctx, p, "", billing.UsageWant{}, noRows)
 		if i < 10 && err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
@@ -409,12 +409,12 @@ func TestCostDetailsSharedRun(t *testing.T) {
 			t.Errorf("%+v %v, %d submissions", mres, err, e.submissions())
 		}
 		// Usage with the same revision as that fresh run: no request.
-		ures, err := e.c.UsageDetails(ctx, "202611", res.Revision, noRows)
+		ures, err := e.c.UsageDetails(ctx, "202611", res.Revision, billing.UsageWant{}, noRows)
 		if err != nil || !ures.NotModified || e.submissions() != 2 {
 			t.Errorf("%+v %v, %d submissions", ures, err, e.submissions())
 		}
 		// An open period is read again on every other call.
-		ures, err = e.c.UsageDetails(ctx, "202611", "", noRows)
+		ures, err = e.c.UsageDetails(ctx, "202611", "", billing.UsageWant{}, noRows)
 		if err != nil || ures.NotModified || e.submissions() != 3 {
 			t.Errorf("%+v %v, %d submissions", ures, err, e.submissions())
 		}
@@ -448,7 +448,7 @@ func TestCostDetailsSharedRun(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, uerr = e.c.UsageDetails(ctx, "202611", "", collectUsage(&s))
+			_, uerr = e.c.UsageDetails(ctx, "202611", "", billing.UsageWant{}, collectUsage(&s))
 		}()
 		for attached := false; !attached; {
 			e.c.cost.mu.Lock()
@@ -471,7 +471,7 @@ func TestCostDetailsSharedRun(t *testing.T) {
 	t.Run("usage consumer error", func(t *testing.T) {
 		e := newSimEnv(t, simulator.ARMOptions{})
 		boom := errors.New("boom")
-		_, err := e.c.UsageDetails(ctx, "202611", "", func(*billing.UsageRow) error { return boom })
+		_, err := e.c.UsageDetails(ctx, "202611", "", billing.UsageWant{}, func(*billing.UsageRow) error { return boom })
 		if err != boom {
 			t.Errorf("error %v", err)
 		}
@@ -489,7 +489,7 @@ func TestCostDetailsClosedPeriod(t *testing.T) {
 	_, _, res := readBoth(t, e, "202610")
 	arm := e.arm.Requests(simulator.ARMRouteCostDetails) + e.arm.Requests(simulator.ARMRouteOperation) + e.arm.Requests(simulator.ARMRouteBlob)
 	e.clk.Sleep(context.Background(), 30*time.Hour)
-	ures, err := e.c.UsageDetails(context.Background(), "202610", res.Revision, func(*billing.UsageRow) error { return errors.New("no rows expected") })
+	ures, err := e.c.UsageDetails(context.Background(), "202610", res.Revision, billing.UsageWant{}, func(*billing.UsageRow) error { return errors.New("no rows expected") })
 	if err != nil || !ures.NotModified || ures.Revision != res.Revision {
 		t.Errorf("%+v %v", ures, err)
 	}
@@ -503,12 +503,12 @@ func TestCostDetailsClosedPeriod(t *testing.T) {
 	// The open period is answered from its revision only within the share
 	// window (CostDetailsShare), after which it is read again.
 	_, _, ores := readBoth(t, e, "202611")
-	ures, err = e.c.UsageDetails(context.Background(), "202611", ores.Revision, noRows)
+	ures, err = e.c.UsageDetails(context.Background(), "202611", ores.Revision, billing.UsageWant{}, noRows)
 	if err != nil || !ures.NotModified || e.submissions() != 2 {
 		t.Errorf("open period within the window %+v %v, %d submissions", ures, err, e.submissions())
 	}
 	e.clk.Sleep(context.Background(), 61*time.Minute)
-	ures, err = e.c.UsageDetails(context.Background(), "202611", ores.Revision, noRows)
+	ures, err = e.c.UsageDetails(context.Background(), "202611", ores.Revision, billing.UsageWant{}, noRows)
 	if err != nil || !ures.NotModified || e.submissions() != 3 {
 		t.Errorf("open period after the window %+v %v, %d submissions", ures, err, e.submissions())
 	}

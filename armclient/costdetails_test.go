@@ -106,7 +106,7 @@ func TestCostDetailsCSVFromFakes(t *testing.T) {
 	f.install(t, e)
 	c, _, _ := e.client(t)
 	var rows []billing.UsageRow
-	res, err := c.UsageDetails(context.Background(), "202603", "", func(r *billing.UsageRow) error {
+	res, err := c.UsageDetails(context.Background(), "202603", "", billing.UsageWant{}, func(r *billing.UsageRow) error {
 		cp := *r
 		for _, s := range []*string{&cp.Department, &cp.AccountName, &cp.CostCenter, &cp.SubscriptionID, &cp.SubscriptionName, &cp.MeterID,
 			&cp.MeterCategory, &cp.MeterSubcategory, &cp.MeterName, &cp.MeterRegion, &cp.UnitOfMeasure, &cp.ResourceGroup,
@@ -148,7 +148,7 @@ func TestCostDetailsCSVFromFakes(t *testing.T) {
 		t.Errorf("charge %+v", m)
 	}
 	// Unchanged content, same revision.
-	res2, err := c.UsageDetails(context.Background(), "202603", res.Revision, func(*billing.UsageRow) error { return nil })
+	res2, err := c.UsageDetails(context.Background(), "202603", res.Revision, billing.UsageWant{}, func(*billing.UsageRow) error { return nil })
 	if err != nil || !res2.NotModified {
 		t.Errorf("%+v %v", res2, err)
 	}
@@ -159,7 +159,7 @@ func TestCostDetailsBlobErrorHasNoSAS(t *testing.T) {
 	f := &costFake{blobs: map[string]string{"/armreports/op1/part_0.csv": costCSV1, "/armreports/op1/part_1.csv": costCSV2}, blobStatus: 500}
 	f.install(t, e)
 	c, _, _ := e.client(t)
-	_, err := c.UsageDetails(context.Background(), "202603", "", func(*billing.UsageRow) error { return nil })
+	_, err := c.UsageDetails(context.Background(), "202603", "", billing.UsageWant{}, func(*billing.UsageRow) error { return nil })
 	if err == nil || strings.Contains(err.Error(), "SECRETSIG") || !strings.Contains(err.Error(), "HTTP 500") || !strings.Contains(err.Error(), "blob 1/2") {
 		t.Errorf("error %v", err)
 	}

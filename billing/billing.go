@@ -63,8 +63,12 @@ type UsageRow struct {
 	// ChargesBilledSeparately marks usage that is not drawn from the
 	// commitment (billed separately, e.g. some third-party services).
 	ChargesBilledSeparately bool
-	// Tags are the resource's tags. Nil when the resource has none.
+	// Tags are the resource's tags. Nil when the resource has none, and
+	// may be nil when the consumer asked for TagKeys (UsageWant).
 	Tags map[string]string
+	// TagValues are the values of the UsageWant's TagKeys, in their order,
+	// when the source honours it; nil otherwise.
+	TagValues []string
 }
 
 // MarketplaceCharge is one day's charge for a third-party (marketplace) offer.

@@ -13,28 +13,30 @@ type Dimension struct {
 	// Marketplace reads the value from a marketplace charge; nil when a
 	// marketplace charge does not carry the dimension.
 	Marketplace func(*MarketplaceCharge) string
+	// Field is the UsageRow member Usage reads, for a UsageWant.
+	Field UsageField
 }
 
 // Dimensions lists every usage dimension, in the order the configuration
 // documents them.
 var Dimensions = []Dimension{
-	{"department", func(r *UsageRow) string { return r.Department }, func(c *MarketplaceCharge) string { return c.Department }},
-	{"subscription_id", func(r *UsageRow) string { return r.SubscriptionID }, func(c *MarketplaceCharge) string { return c.SubscriptionID }},
-	{"subscription_name", func(r *UsageRow) string { return r.SubscriptionName }, func(c *MarketplaceCharge) string { return c.SubscriptionName }},
-	{"meter_category", func(r *UsageRow) string { return r.MeterCategory }, nil},
-	{"meter_subcategory", func(r *UsageRow) string { return r.MeterSubcategory }, nil},
-	{"meter_name", func(r *UsageRow) string { return r.MeterName }, nil},
-	{"meter_id", func(r *UsageRow) string { return r.MeterID }, nil},
-	{"meter_region", func(r *UsageRow) string { return r.MeterRegion }, nil},
-	{"resource_group", func(r *UsageRow) string { return r.ResourceGroup }, nil},
-	{"resource_location", func(r *UsageRow) string { return r.ResourceLocation }, nil},
-	{"service_name", func(r *UsageRow) string { return r.ServiceName }, nil},
-	{"service_tier", func(r *UsageRow) string { return r.ServiceTier }, nil},
-	{"product", func(r *UsageRow) string { return r.Product }, nil},
-	{"consumed_service", func(r *UsageRow) string { return r.ConsumedService }, nil},
-	{"cost_center", func(r *UsageRow) string { return r.CostCenter }, func(c *MarketplaceCharge) string { return c.CostCenter }},
-	{"account_name", func(r *UsageRow) string { return r.AccountName }, func(c *MarketplaceCharge) string { return c.AccountName }},
-	{"unit_of_measure", func(r *UsageRow) string { return r.UnitOfMeasure }, nil},
+	{"department", func(r *UsageRow) string { return r.Department }, func(c *MarketplaceCharge) string { return c.Department }, FieldDepartment},
+	{"subscription_id", func(r *UsageRow) string { return r.SubscriptionID }, func(c *MarketplaceCharge) string { return c.SubscriptionID }, FieldSubscriptionID},
+	{"subscription_name", func(r *UsageRow) string { return r.SubscriptionName }, func(c *MarketplaceCharge) string { return c.SubscriptionName }, FieldSubscriptionName},
+	{"meter_category", func(r *UsageRow) string { return r.MeterCategory }, nil, FieldMeterCategory},
+	{"meter_subcategory", func(r *UsageRow) string { return r.MeterSubcategory }, nil, FieldMeterSubcategory},
+	{"meter_name", func(r *UsageRow) string { return r.MeterName }, nil, FieldMeterName},
+	{"meter_id", func(r *UsageRow) string { return r.MeterID }, nil, FieldMeterID},
+	{"meter_region", func(r *UsageRow) string { return r.MeterRegion }, nil, FieldMeterRegion},
+	{"resource_group", func(r *UsageRow) string { return r.ResourceGroup }, nil, FieldResourceGroup},
+	{"resource_location", func(r *UsageRow) string { return r.ResourceLocation }, nil, FieldResourceLocation},
+	{"service_name", func(r *UsageRow) string { return r.ServiceName }, nil, FieldServiceName},
+	{"service_tier", func(r *UsageRow) string { return r.ServiceTier }, nil, FieldServiceTier},
+	{"product", func(r *UsageRow) string { return r.Product }, nil, FieldProduct},
+	{"consumed_service", func(r *UsageRow) string { return r.ConsumedService }, nil, FieldConsumedService},
+	{"cost_center", func(r *UsageRow) string { return r.CostCenter }, func(c *MarketplaceCharge) string { return c.CostCenter }, FieldCostCenter},
+	{"account_name", func(r *UsageRow) string { return r.AccountName }, func(c *MarketplaceCharge) string { return c.AccountName }, FieldAccountName},
+	{"unit_of_measure", func(r *UsageRow) string { return r.UnitOfMeasure }, nil, FieldUnitOfMeasure},
 }
 
 // DefaultDimensions is the default of usage_details.dimensions.

@@ -26,8 +26,9 @@ type Source interface {
 	// BalanceSummary returns the commitment account of one billing period.
 	BalanceSummary(ctx context.Context, period, revision string) (BalanceSummary, Result, error)
 	// UsageDetails streams the usage rows of one billing period to each,
-	// which must not keep the row (see UsageRow).
-	UsageDetails(ctx context.Context, period, revision string, each func(*UsageRow) error) (Result, error)
+	// which must not keep the row (see UsageRow). want says what of a row
+	// each reads; the source may skip decoding the rest.
+	UsageDetails(ctx context.Context, period, revision string, want UsageWant, each func(*UsageRow) error) (Result, error)
 	MarketplaceCharges(ctx context.Context, period, revision string) ([]MarketplaceCharge, Result, error)
 	PriceSheet(ctx context.Context, period, revision string) ([]Price, Result, error)
 	// ReservationUsage returns daily per-reservation use over the inclusive

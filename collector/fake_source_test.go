@@ -114,7 +114,7 @@ func (f *fakeSource) BalanceSummary(_ context.Context, period, rev string) (bill
 	return b, res, nil
 }
 
-func (f *fakeSource) UsageDetails(_ context.Context, period, rev string, each func(*billing.UsageRow) error) (billing.Result, error) {
+func (f *fakeSource) UsageDetails(_ context.Context, period, rev string, _ billing.UsageWant, each func(*billing.UsageRow) error) (billing.Result, error) {
 	res, fresh, err := f.begin(config.UsageDetails, rev)
 	if !fresh {
 		return res, err

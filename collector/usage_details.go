@@ -30,6 +30,9 @@ type usageLayout struct {
 	costDesc  *prometheus.Desc
 	qtyDesc   *prometheus.Desc
 	budgets   []budgetMatcher
+	// want is what of a row the aggregation reads: a source skips the
+	// rest (forty-odd fields a row, and every tag).
+	want billing.UsageWant
 }
 
 // budgetMatcher matches label values by position.
@@ -55,18 +58,24 @@ func (b *budgetMatcher) matches(values []string) bool {
 func newUsageLayout(cfg *config.Config, enrollment string) *usageLayout {
 	u := &cfg.UsageDetails
 	l := &usageLayout{maxSeries: u.MaxSeries}
+	l.want.Fields = billing.FieldCost | billing.FieldDate
 	for _, d := range u.Dimensions {
 		dim, _ := billing.DimensionByName(d) // config validated the name against the same table
 		l.dims = append(l.dims, dim.Usage)
+		l.want.Fields |= dim.Field
 		l.labels = append(l.labels, d)
 		if d == "meter_name" || d == "meter_id" {
 			l.withUnit = true
 		}
 	}
+	if l.withUnit {
+		l.want.Fields |= billing.FieldQuantity | billing.FieldUnitOfMeasure
+	}
 	for _, tl := range u.TagLabels() {
 		l.tagKeys = append(l.tagKeys, tl[0])
 		l.labels = append(l.labels, tl[1])
 	}
+	l.want.TagKeys = l.tagKeys
 	base := append([]string{"billing_period"}, l.labels...)
 	l.costDesc = newDesc("usage_cost", "Usage cost of the billing period to date (usage details report, sum of cost over the period's rows)."+polled, base...)
 	if l.withUnit {
@@ -198,8 +207,8 @@ func (a *usageAgg) add(r *billing.UsageRow) error {
 		a.values[i] = f(r)
 		i++
 	}
-	for _, k := range a.l.tagKeys {
-		a.values[i] = r.Tags[k]
+	for j, k := range a.l.tagKeys {
+		a.values[i] = r.Tag(j, k)
 		i++
 	}
 	for _, v := range a.values {
@@ -370,7 +379,7 @@ func (r *usageReport) shape() string {
 func (r *usageReport) refresh(ctx context.Context) (bool, int, error) {
 	next, changed, err := refreshEntries(ctx, r.e.tracked(), r.load(), func(ctx context.Context, period, rev string) (usageData, billing.Result, error) {
 		agg := newUsageAgg(r.layout)
-		res, err := r.e.source.UsageDetails(ctx, period, rev, agg.add)
+		res, err := r.e.source.UsageDetails(ctx, period, rev, r.layout.want, agg.add)
 		if err != nil || res.NotModified {
 			return usageData{}, res, err
 		}

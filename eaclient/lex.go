@@ -212,32 +212,30 @@ func special(v uint64) uint64 {
 // validating escapes and rejecting control characters as encoding/json
 // does; l.high reports bytes of 0x80 and above (UTF-8 to validate).
 //
-// Strings are most of the bytes of a usage row, so the scan looks at eight
-// bytes at a time (SWAR): one word test says whether any of them is a
-// quote, a backslash or a control character.
+// Strings are most of the bytes of a usage row. A short one ends in its
+// first eight bytes, which one inline word test (SWAR) looks at; a longer
+// one goes on through scanStringBlocks, sixteen bytes a step.
 func (l *lexer) str() (raw []byte, escaped bool, err error) {
 	i := l.pos + 1
 	buf := l.buf[:l.end]
 	high := false
 	for {
 		j := -1
-		var acc uint64
-		for i+8 <= len(buf) {
+		if i+8 <= len(buf) {
 			v := binary.LittleEndian.Uint64(buf[i:])
 			if sp := special(v); sp != 0 {
 				k := uint(bits.TrailingZeros64(sp)) >> 3
-				acc |= v & (1<<(8*k) - 1)
+				high = high || v&(1<<(8*k)-1)&msb != 0
 				j = i + int(k)
-				break
+			} else {
+				high = high || v&msb != 0
+				i += 8
 			}
-			acc |= v
-			i += 8
-		}
-		if acc&msb != 0 {
-			high = true
 		}
 		if j < 0 {
-			for j = i; j < len(buf); j++ {
+			n, h := scanStringBlocks(buf[i:])
+			high = high || h
+			for j = i + n; j < len(buf); j++ {
 				c := buf[j]
 				if c == '"' || c == '\\' || c < 0x20 {
 					break
@@ -291,28 +289,24 @@ func escapeEnd(buf []byte, j int) (int, error) {
 }
 
 // skipString scans past a string from its opening quote, validating it,
-// when nothing needs its contents: no UTF-8 bookkeeping, and sixteen bytes
-// a test while no quote, backslash or control character is in sight.
+// when nothing needs its contents: str without the UTF-8 bookkeeping.
 func (l *lexer) skipString() error {
 	i := l.pos + 1
 	buf := l.buf[:l.end]
 	for {
-		for i+16 <= len(buf) {
-			s0 := special(binary.LittleEndian.Uint64(buf[i:]))
-			s1 := special(binary.LittleEndian.Uint64(buf[i+8:]))
-			if s0|s1 != 0 {
-				if s0 == 0 {
-					i += 8
-					s0 = s1
-				}
-				i += int(uint(bits.TrailingZeros64(s0)) >> 3)
+		if i+8 <= len(buf) {
+			if sp := special(binary.LittleEndian.Uint64(buf[i:])); sp != 0 {
+				i += int(uint(bits.TrailingZeros64(sp)) >> 3)
 				goto found
 			}
-			i += 16
+			i += 8
 		}
-		for ; i < len(buf); i++ {
-			if c := buf[i]; c == '"' || c == '\\' || c < 0x20 {
-				goto found
+		{
+			n, _ := scanStringBlocks(buf[i:])
+			for i += n; i < len(buf); i++ {
+				if c := buf[i]; c == '"' || c == '\\' || c < 0x20 {
+					goto found
+				}
 			}
 		}
 		return errMore
@@ -354,6 +348,26 @@ func (l *lexer) literal(lit string) error {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
+// digits returns the index of the first byte at or after i that is not a
+// decimal digit: eight bytes a word test while eight are left. A byte is
+// flagged when its top bit is set, when adding 0x46 sets it (above '9') or
+// when subtracting '0' borrows (below '0'); below the lowest flagged byte
+// every byte is a digit, which neither carries nor borrows, so that one is
+// exact.
+func digits(b []byte, i int) int {
+	for i+8 <= len(b) {
+		v := binary.LittleEndian.Uint64(b[i:])
+		if nd := (v | (v + 0x4646464646464646) | (v - 0x3030303030303030)) & msb; nd != 0 {
+			return i + int(uint(bits.TrailingZeros64(nd))>>3)
+		}
+		i += 8
+	}
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	return i
+}
+
 // number scans a JSON number, validating its grammar.
 func (l *lexer) number() error {
 	b := l.buf[:l.end]
@@ -368,8 +382,7 @@ func (l *lexer) number() error {
 	case c == '0':
 		i++
 	case '1' <= c && c <= '9':
-		for i++; i < len(b) && isDigit(b[i]); i++ {
-		}
+		i = digits(b, i+1)
 	default:
 		return syntaxErr("in numeric literal", c)
 	}
@@ -381,8 +394,7 @@ func (l *lexer) number() error {
 		if !isDigit(b[i]) {
 			return syntaxErr("after decimal point in numeric literal", b[i])
 		}
-		for i++; i < len(b) && isDigit(b[i]); i++ {
-		}
+		i = digits(b, i+1)
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++

@@ -1,6 +1,8 @@
 package eaclient
 
 import (
+	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+
 	"context"
 	"net/url"
 	"time"
@@ -11,6 +13,9 @@ import (
 type Query struct {
 	BillingPeriod string
 	Start, End    time.Time // inclusive dates, UTC
+	// Want is what of a usage row the caller reads (usage details only):
+	// the JSON decoder skips the rest; the CSV sources read every field.
+	Want billing.UsageWant
 }
 
 // route returns the path for q under the enrollment: period routes nest the

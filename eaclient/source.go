@@ -107,7 +107,7 @@ func (s *Source) BalanceSummary(ctx context.Context, period, rev string) (billin
 	return billing.BalanceSummary{}, result(m), fmt.Errorf("%w: %s: no summary of %s in the answer", billing.ErrNoData, ReportBalanceSummary, period)
 }
 
-func (s *Source) UsageDetails(ctx context.Context, period, rev string, each func(*billing.UsageRow) error) (billing.Result, error) {
+func (s *Source) UsageDetails(ctx context.Context, period, rev string, want billing.UsageWant, each func(*billing.UsageRow) error) (billing.Result, error) {
 	read := s.c.UsageDetails
 	switch s.c.cfg.UsageSource {
 	case UsageSourceCSVDownload:
@@ -115,7 +115,7 @@ func (s *Source) UsageDetails(ctx context.Context, period, rev string, each func
 	case UsageSourceCSVReport:
 		read = s.c.UsageDetailsReport
 	}
-	m, err := read(ctx, Query{BillingPeriod: period}, rev, each)
+	m, err := read(ctx, Query{BillingPeriod: period, Want: want}, rev, each)
 	return result(m), domainErr(err, true)
 }
 

@@ -294,7 +294,7 @@ func TestUsageSourcesDifferential(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := usageAgg{}
-			res, err := s.UsageDetails(context.Background(), period, "", a.add)
+			res, err := s.UsageDetails(context.Background(), period, "", billing.UsageWant{}, a.add)
 			if err != nil || res.Revision == "" || res.NotModified {
 				t.Fatalf("%s %s: %+v %v", src, period, res, err)
 			}
@@ -314,7 +314,7 @@ func TestUsageSourcesDifferential(t *testing.T) {
 	}
 	// A period outside the history is no data, as for JSON.
 	s, _ := eaclient.NewSource(eaclient.Config{BaseURL: ts.URL, Enrollment: sim.Enrollment(), APIKey: sim.APIKey(), UsageSource: eaclient.UsageSourceCSVReport})
-	if _, err := s.UsageDetails(context.Background(), "202001", "", func(*billing.UsageRow) error { return nil }); !errors.Is(err, billing.ErrNoData) {
+	if _, err := s.UsageDetails(context.Background(), "202001", "", billing.UsageWant{}, func(*billing.UsageRow) error { return nil }); !errors.Is(err, billing.ErrNoData) {
 		t.Errorf("old period: %v", err)
 	}
 }

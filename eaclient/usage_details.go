@@ -105,7 +105,7 @@ func (c *Client) UsageDetails(ctx context.Context, q Query, etag string, fn func
 				meta.ETag = r.etag
 			}
 			var err error
-			next, err = newUsageScanner(r.body, int(c.cfg.MaxPageBytes)).page(func(row *billing.UsageRow) error {
+			next, err = newUsageScanner(r.body, int(c.cfg.MaxPageBytes), q.Want).page(func(row *billing.UsageRow) error {
 				meta.Rows++
 				return fn(row)
 			})

@@ -35,33 +35,34 @@ type field struct {
 	name  string
 	lower string // name in lower case: every name is all ASCII letters
 	kind  fieldKind
-	off   uintptr // of the UsageRow string member, for fString
+	bit   billing.UsageField // the UsageRow member it feeds
+	off   uintptr            // of the UsageRow string member, for fString
 }
 
 var usageFieldTable = []field{
-	{name: "cost", kind: fCost},
-	{name: "extendedCost", kind: fExtendedCost},
-	{name: "date", kind: fDate},
-	{name: "consumedQuantity", kind: fQuantity},
-	{name: "chargesBilledSeparately", kind: fBool},
-	{name: "tags", kind: fTags},
-	{name: "departmentName", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.Department)},
-	{name: "accountName", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.AccountName)},
-	{name: "costCenter", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.CostCenter)},
-	{name: "subscriptionGuid", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.SubscriptionID)},
-	{name: "subscriptionName", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.SubscriptionName)},
-	{name: "meterId", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.MeterID)},
-	{name: "meterCategory", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.MeterCategory)},
-	{name: "meterSubCategory", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.MeterSubcategory)},
-	{name: "meterName", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.MeterName)},
-	{name: "meterRegion", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.MeterRegion)},
-	{name: "unitOfMeasure", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.UnitOfMeasure)},
-	{name: "resourceGroup", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.ResourceGroup)},
-	{name: "resourceLocation", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.ResourceLocation)},
-	{name: "serviceName", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.ServiceName)},
-	{name: "serviceTier", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.ServiceTier)},
-	{name: "product", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.Product)},
-	{name: "consumedService", kind: fString, off: unsafe.Offsetof(billing.UsageRow{}.ConsumedService)},
+	{name: "cost", kind: fCost, bit: billing.FieldCost},
+	{name: "extendedCost", kind: fExtendedCost, bit: billing.FieldCost},
+	{name: "date", kind: fDate, bit: billing.FieldDate},
+	{name: "consumedQuantity", kind: fQuantity, bit: billing.FieldQuantity},
+	{name: "chargesBilledSeparately", kind: fBool, bit: billing.FieldChargesBilledSeparately},
+	{name: "tags", kind: fTags, bit: billing.FieldTags},
+	{name: "departmentName", kind: fString, bit: billing.FieldDepartment, off: unsafe.Offsetof(billing.UsageRow{}.Department)},
+	{name: "accountName", kind: fString, bit: billing.FieldAccountName, off: unsafe.Offsetof(billing.UsageRow{}.AccountName)},
+	{name: "costCenter", kind: fString, bit: billing.FieldCostCenter, off: unsafe.Offsetof(billing.UsageRow{}.CostCenter)},
+	{name: "subscriptionGuid", kind: fString, bit: billing.FieldSubscriptionID, off: unsafe.Offsetof(billing.UsageRow{}.SubscriptionID)},
+	{name: "subscriptionName", kind: fString, bit: billing.FieldSubscriptionName, off: unsafe.Offsetof(billing.UsageRow{}.SubscriptionName)},
+	{name: "meterId", kind: fString, bit: billing.FieldMeterID, off: unsafe.Offsetof(billing.UsageRow{}.MeterID)},
+	{name: "meterCategory", kind: fString, bit: billing.FieldMeterCategory, off: unsafe.Offsetof(billing.UsageRow{}.MeterCategory)},
+	{name: "meterSubCategory", kind: fString, bit: billing.FieldMeterSubcategory, off: unsafe.Offsetof(billing.UsageRow{}.MeterSubcategory)},
+	{name: "meterName", kind: fString, bit: billing.FieldMeterName, off: unsafe.Offsetof(billing.UsageRow{}.MeterName)},
+	{name: "meterRegion", kind: fString, bit: billing.FieldMeterRegion, off: unsafe.Offsetof(billing.UsageRow{}.MeterRegion)},
+	{name: "unitOfMeasure", kind: fString, bit: billing.FieldUnitOfMeasure, off: unsafe.Offsetof(billing.UsageRow{}.UnitOfMeasure)},
+	{name: "resourceGroup", kind: fString, bit: billing.FieldResourceGroup, off: unsafe.Offsetof(billing.UsageRow{}.ResourceGroup)},
+	{name: "resourceLocation", kind: fString, bit: billing.FieldResourceLocation, off: unsafe.Offsetof(billing.UsageRow{}.ResourceLocation)},
+	{name: "serviceName", kind: fString, bit: billing.FieldServiceName, off: unsafe.Offsetof(billing.UsageRow{}.ServiceName)},
+	{name: "serviceTier", kind: fString, bit: billing.FieldServiceTier, off: unsafe.Offsetof(billing.UsageRow{}.ServiceTier)},
+	{name: "product", kind: fString, bit: billing.FieldProduct, off: unsafe.Offsetof(billing.UsageRow{}.Product)},
+	{name: "consumedService", kind: fString, bit: billing.FieldConsumedService, off: unsafe.Offsetof(billing.UsageRow{}.ConsumedService)},
 }
 
 // Field names are recognised without hashing them: the set is small and
@@ -136,12 +137,21 @@ func lookupField(key []byte) *field {
 type usageFields struct {
 	cost, extendedCost       float64
 	hasCost, hasExtendedCost bool
+	// extendedCost is only the fallback for a row without cost, so a
+	// plain number is not parsed until the row turns out to need it:
+	// extStart:extEnd is where it lies in the buffer, valid until the
+	// next row.
+	extDeferred      bool
+	extStart, extEnd int
 }
 
 func (s *usageScanner) resetRow() {
 	s.row = billing.UsageRow{}
 	s.w = usageFields{}
 	s.arena = s.arena[:0]
+	if len(s.tagVals) > 0 {
+		clear(s.tagVals)
+	}
 	// s.tags is cleared by decodeTags, which alone points row.Tags at it.
 }
 
@@ -167,6 +177,17 @@ func (s *usageScanner) value(f *field) error {
 		}
 		return fmt.Errorf("json: cannot unmarshal %s into Go struct field usageWire.%s of type string", kindOf(c), f.name)
 	case fCost, fExtendedCost:
+		if f.kind == fExtendedCost && (c == '-' || '0' <= c && c <= '9') {
+			if err := s.number(); err != nil {
+				return err
+			}
+			if deferrable(s.buf[start:s.pos]) {
+				s.w.hasExtendedCost, s.w.extDeferred = true, true
+				s.w.extStart, s.w.extEnd = start, s.pos
+				return nil
+			}
+			s.pos = start
+		}
 		if c == 'n' {
 			// A null pointer: the field counts as absent.
 			if err := s.literal("null"); err != nil {
@@ -186,7 +207,7 @@ func (s *usageScanner) value(f *field) error {
 		if f.kind == fCost {
 			s.w.cost, s.w.hasCost = v, true
 		} else {
-			s.w.extendedCost, s.w.hasExtendedCost = v, true
+			s.w.extendedCost, s.w.hasExtendedCost, s.w.extDeferred = v, true, false
 		}
 		return nil
 	case fQuantity:
@@ -242,12 +263,105 @@ func (s *usageScanner) value(f *field) error {
 		s.row.Date = time.Time(t)
 		return nil
 	case fTags:
+		if s.tagKeys && c == '"' {
+			if ok, err := s.wantedTags(); ok || err != nil {
+				return err
+			}
+			s.pos = start
+		}
 		if err := s.skipValue(); err != nil {
 			return err
 		}
-		return s.decodeTags(s.buf[start:s.pos])
+		if err := s.decodeTags(s.buf[start:s.pos]); err != nil || !s.tagKeys {
+			return err
+		}
+		for i, k := range s.want.TagKeys {
+			s.tagVals[i] = s.row.Tags[k]
+		}
+		return nil
 	}
 	return s.skipValue()
+}
+
+// float64pow10 are the powers of ten a float64 holds exactly.
+var float64pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// exactFloat parses a JSON number (valid grammar) whose digits, without
+// the point, make an integer below 2^53 and whose power of ten is within
+// ±22: both are exact float64s, so one multiplication or division gives
+// the correctly rounded value, the one strconv.ParseFloat returns (it takes
+// the same path, after a slower general scan). Costs with fifteen decimals
+// and integer ids are of this kind; false for the others.
+func exactFloat(num []byte) (float64, bool) {
+	i, neg := 0, num[0] == '-'
+	if neg {
+		i = 1
+	}
+	intEnd := digits(num, i)
+	fracStart, fracEnd := intEnd, intEnd
+	if intEnd < len(num) && num[intEnd] == '.' {
+		fracStart = intEnd + 1
+		fracEnd = digits(num, fracStart)
+	}
+	if intEnd-i+fracEnd-fracStart > 19 {
+		return 0, false // may not fit a uint64, and is not below 2^53 anyway
+	}
+	var m uint64
+	for _, c := range num[i:intEnd] {
+		m = m*10 + uint64(c-'0')
+	}
+	for _, c := range num[fracStart:fracEnd] {
+		m = m*10 + uint64(c-'0')
+	}
+	exp := fracStart - fracEnd
+	if i = fracEnd; i < len(num) { // the exponent
+		i++
+		sign := 1
+		switch num[i] {
+		case '-':
+			sign, i = -1, i+1
+		case '+':
+			i++
+		}
+		e := 0
+		for ; i < len(num); i++ {
+			if e = e*10 + int(num[i]-'0'); e > 1000 {
+				return 0, false
+			}
+		}
+		exp += sign * e
+	}
+	f := float64(m)
+	switch {
+	case m>>53 != 0:
+		return 0, false
+	case m == 0:
+	case exp < 0 && exp >= -22:
+		f /= float64pow10[-exp]
+	case exp >= 0 && exp <= 22:
+		f *= float64pow10[exp]
+	default:
+		return 0, false
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+// deferrable reports whether a JSON number (valid grammar) parses without
+// error, so that parsing it can wait: no exponent and fewer than 300
+// characters keep it below 1e300, far from overflowing a float64.
+func deferrable(num []byte) bool {
+	if len(num) >= 300 {
+		return false
+	}
+	for _, c := range num {
+		if c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return true
 }
 
 // asciiBool reads a flexBool string's words ("True", "false", "0", ...)
@@ -278,6 +392,9 @@ func (s *usageScanner) float(c byte, start int) (float64, error) {
 	if c == '-' || '0' <= c && c <= '9' {
 		if err := s.number(); err != nil {
 			return 0, err
+		}
+		if v, ok := exactFloat(s.buf[start:s.pos]); ok {
+			return v, nil
 		}
 		if v, err := strconv.ParseFloat(unsafeString(s.buf[start:s.pos]), 64); err == nil {
 			return v, nil
@@ -324,7 +441,14 @@ func (s *usageScanner) finishRow() {
 	case s.w.hasCost:
 		s.row.Cost = s.w.cost
 	case s.w.hasExtendedCost:
+		if s.w.extDeferred {
+			// deferrable made sure that this cannot fail.
+			s.w.extendedCost, _ = strconv.ParseFloat(unsafeString(s.buf[s.w.extStart:s.w.extEnd]), 64)
+		}
 		s.row.Cost = s.w.extendedCost
+	}
+	if s.tagKeys {
+		s.row.TagValues = s.tagVals
 	}
 	if s.row.Tags != nil && len(s.row.Tags) == 0 {
 		s.row.Tags = nil

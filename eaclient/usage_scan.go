@@ -1,6 +1,7 @@
 package eaclient
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +19,12 @@ import (
 //   - scanning the bytes once, in a buffer it refills, and validating the
 //     JSON grammar as it goes (so that it accepts exactly what
 //     encoding/json accepts): lex.go;
-//   - decoding only the fields a UsageRow carries and skipping the rest,
-//     recognising field names without hashing them: usage_fields.go;
+//   - decoding only the fields the consumer reads (billing.UsageWant: a
+//     label layout reads a handful of a row's forty-odd fields and a few
+//     of its tags) and skipping the rest, recognising field names without
+//     hashing them: usage_fields.go; the wanted tags are read in one pass
+//     over the escaped JSON, without a map: usage_tags.go;
+//   - scanning strings sixteen bytes a step (SSE2 on amd64, strscan_*);
 //   - predicting each row's keys from the row before: the rows of a page
 //     share their keys and layout, so the bytes from the end of one value
 //     to the start of the next (`,"meterName":` or `,\n    "meterName": `)
@@ -49,28 +54,67 @@ type usageScanner struct {
 
 	// keys predicts a row's keys: keys[i] is the i-th separator of the
 	// previous row, from the end of a value (or the row's '{') to the
-	// start of the next value, and the field its key named.
-	keys []keySlot
+	// start of the next value, and the field its key named (nil when the
+	// consumer does not want it). keysFor is the want they were made for.
+	keys    []keySlot
+	keysFor billing.UsageField
+
+	// want is what of a row the consumer reads. Fields it does not want
+	// are skipped like unknown ones; with TagKeys (tagKeys), only those
+	// tags are kept, in tagVals, and no tags map is built.
+	want    billing.UsageWant
+	fields  billing.UsageField // want.Fields, every field for zero
+	tagKeys bool
+	tagVals []string
 }
 
 type keySlot struct {
 	sep []byte
 	f   *field
+	// A separator of up to 24 bytes (nearly all) is also held as three
+	// little-endian words and masks of its bytes, and compared with three
+	// loads and no branch instead of a call to memequal.
+	short bool
+	w, m  [3]uint64
 }
 
 var scannerPool = sync.Pool{New: func() any { return new(usageScanner) }}
 
 // newUsageScanner returns a scanner reading r, from a pool: page returns
 // it there when it is done, so it must not be used after page.
-func newUsageScanner(r io.Reader, maxRow int) *usageScanner {
+func newUsageScanner(r io.Reader, maxRow int, want billing.UsageWant) *usageScanner {
 	s := scannerPool.Get().(*usageScanner)
 	s.lexer.reset(r, maxRow)
+	s.want = want
+	s.fields = want.Fields
+	if s.fields == 0 {
+		s.fields = billing.AllUsageFields
+	}
+	s.tagKeys = s.fields&billing.FieldTags == 0 && len(want.TagKeys) > 0
+	if s.tagKeys {
+		// Tags are decoded, into tagVals instead of a map.
+		s.fields |= billing.FieldTags
+		s.tagVals = make([]string, len(want.TagKeys))
+	}
+	if s.keysFor != s.fields {
+		// The predicted keys point at the fields the last want wanted.
+		s.keys, s.keysFor = s.keys[:0], s.fields
+	}
 	return s
+}
+
+// wanted returns f, or nil when the consumer does not read it.
+func (s *usageScanner) wanted(f *field) *field {
+	if f == nil || f.bit&s.fields == 0 {
+		return nil
+	}
+	return f
 }
 
 func (s *usageScanner) release() {
 	s.r = nil
 	s.row = billing.UsageRow{}
+	s.want, s.tagVals = billing.UsageWant{}, nil
 	// A caller that kept a row past its callback (which it must not) keeps
 	// the tags map too: the next page makes its own (one allocation a page).
 	s.tags = nil
@@ -85,7 +129,15 @@ func (s *usageScanner) release() {
 // nextLink. The row, and every string in it, is valid only until fn
 // returns. It decodes exactly what encoding/json would, to the same values.
 func DecodeUsagePage(r io.Reader, fn func(*billing.UsageRow) error) (next string, err error) {
-	return newUsageScanner(r, DefaultMaxPageBytes).page(fn)
+	return newUsageScanner(r, DefaultMaxPageBytes, billing.UsageWant{}).page(fn)
+}
+
+// DecodeUsagePageFor is DecodeUsagePage for a consumer that reads only
+// what want names: the fields it does not want are skipped (and left
+// zero), and with want.TagKeys only those tags are kept, in the row's
+// TagValues.
+func DecodeUsagePageFor(r io.Reader, want billing.UsageWant, fn func(*billing.UsageRow) error) (next string, err error) {
+	return newUsageScanner(r, DefaultMaxPageBytes, want).page(fn)
 }
 
 // page parses the envelope, then releases the scanner. Each key/value pair
@@ -291,10 +343,19 @@ func (s *usageScanner) rowObject() error {
 		sepStart := s.pos
 		var f *field
 		if k < len(s.keys) {
-			sep := s.keys[k].sep
-			if n := s.pos + len(sep); n <= s.end && string(s.buf[s.pos:n]) == string(sep) {
+			slot := &s.keys[k]
+			if p := s.pos; slot.short && p+24 <= s.end {
+				b := s.buf[p : p+24 : p+24]
+				if (binary.LittleEndian.Uint64(b)^slot.w[0])&slot.m[0]|
+					(binary.LittleEndian.Uint64(b[8:])^slot.w[1])&slot.m[1]|
+					(binary.LittleEndian.Uint64(b[16:])^slot.w[2])&slot.m[2] == 0 {
+					s.pos = p + len(slot.sep)
+					f = slot.f
+					goto value
+				}
+			} else if n := p + len(slot.sep); n <= s.end && string(s.buf[p:n]) == string(slot.sep) {
 				s.pos = n
-				f = s.keys[k].f
+				f = slot.f
 				goto value
 			}
 		}
@@ -303,13 +364,20 @@ func (s *usageScanner) rowObject() error {
 			if err != nil || end {
 				return err
 			}
-			f = lookupField(key)
+			f = s.wanted(lookupField(key))
 			s.predict(k, s.buf[sepStart:s.pos], f)
 		}
 	value:
-		c, err := s.ws()
-		if err != nil {
-			return err
+		// s.ws(), inlined: the predicted separator takes in the white
+		// space before the value, so it is nearly always the fast path.
+		var c byte
+		if p := s.pos; p < s.end && s.buf[p] > ' ' {
+			c = s.buf[p]
+		} else {
+			var err error
+			if c, err = s.wsSlow(); err != nil {
+				return err
+			}
 		}
 		switch {
 		case f != nil:
@@ -391,6 +459,20 @@ func (s *usageScanner) predict(k int, sep []byte, f *field) {
 	if k == len(s.keys) {
 		s.keys = append(s.keys, keySlot{})
 	}
-	s.keys[k].sep = append(s.keys[k].sep[:0], sep...)
-	s.keys[k].f = f
+	slot := &s.keys[k]
+	slot.sep = append(slot.sep[:0], sep...)
+	slot.f = f
+	slot.short = len(sep) <= 24
+	if slot.short {
+		var pad [24]byte
+		copy(pad[:], sep)
+		for i := range slot.w {
+			slot.w[i] = binary.LittleEndian.Uint64(pad[8*i:])
+			n := min(max(len(sep)-8*i, 0), 8) // bytes of sep in word i
+			slot.m[i] = uint64(1)<<(8*n) - 1
+			if n == 8 {
+				slot.m[i] = ^uint64(0)
+			}
+		}
+	}
 }

@@ -2,14 +2,18 @@ package eaclient
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -32,6 +36,10 @@ func decodeWith(dec func(io.Reader, func(*billing.UsageRow) error) (string, erro
 	d.next, d.err = dec(r, func(row *billing.UsageRow) error {
 		c := *row
 		c.Tags = nil
+		c.TagValues = nil
+		for _, v := range row.TagValues {
+			c.TagValues = append(c.TagValues, strings.Clone(v))
+		}
 		if len(row.Tags) > 0 {
 			c.Tags = maps.Clone(row.Tags)
 			for k, v := range c.Tags {
@@ -60,6 +68,7 @@ func agree(t *testing.T, input []byte, readers ...func(io.Reader) io.Reader) {
 		readers = []func(io.Reader) io.Reader{func(r io.Reader) io.Reader { return r }}
 	}
 	for _, wrap := range readers {
+		agreeWant(t, input, want, wrap)
 		got := decodeWith(DecodeUsagePage, wrap(bytes.NewReader(input)))
 		if (want.err != nil) != (got.err != nil) {
 			t.Fatalf("reference err = %v, scanner err = %v\ninput: %.300q", want.err, got.err, input)
@@ -79,6 +88,93 @@ func agree(t *testing.T, input []byte, readers ...func(io.Reader) io.Reader) {
 			}
 		}
 	}
+}
+
+// agreeWant checks the scanner decoding for a consumer that reads only
+// some fields (DecodeUsagePageFor): where the reference decodes the input,
+// the scanner with each want gives the same values of every wanted field
+// and tag. Where the reference fails, the scanner may not: a field nobody
+// reads is checked as JSON only, as encoding/json checks a field its struct
+// lacks; but input that is not JSON fails whatever the want.
+func agreeWant(t *testing.T, input []byte, want decoded, wrap func(io.Reader) io.Reader) {
+	t.Helper()
+	for _, w := range testWants {
+		got := decodeWith(func(r io.Reader, fn func(*billing.UsageRow) error) (string, error) {
+			return DecodeUsagePageFor(r, w, fn)
+		}, wrap(bytes.NewReader(input)))
+		if want.err != nil {
+			if got.err == nil && !json.Valid(input) {
+				t.Fatalf("want %+v: no error on input that is not JSON (reference: %v)\ninput: %.300q", w, want.err, input)
+			}
+			continue
+		}
+		if got.err != nil {
+			t.Fatalf("want %+v: %v; the reference decodes it\ninput: %.300q", w, got.err, input)
+		}
+		if got.next != want.next || len(got.rows) != len(want.rows) {
+			t.Fatalf("want %+v: %d rows, next %q; reference %d, %q", w, len(got.rows), got.next, len(want.rows), want.next)
+		}
+		for i := range want.rows {
+			if g, r := project(got.rows[i], w), project(want.rows[i], w); !reflect.DeepEqual(g, r) {
+				t.Fatalf("want %+v, row %d:\n got %+v\nwant %+v\ninput: %.300q", w, i, g, r, input)
+			}
+		}
+	}
+}
+
+// testWants are the wants agreeWant tries: the collector's default layout
+// with tag labels, one field, tags alone, and every tag as a map.
+var testWants = []billing.UsageWant{
+	{Fields: billing.FieldCost | billing.FieldDate | billing.FieldQuantity | billing.FieldUnitOfMeasure | billing.FieldDepartment |
+		billing.FieldSubscriptionID | billing.FieldSubscriptionName | billing.FieldMeterCategory | billing.FieldMeterSubcategory | billing.FieldMeterName,
+		TagKeys: []string{"env", "CostCenter", "a", "owner", "x", "team", "c", `k"q`, "José", "hidden-link:/subscriptions/x"}},
+	{Fields: billing.FieldCost},
+	{Fields: billing.FieldDate, TagKeys: []string{"a", "env"}},
+	{Fields: billing.FieldMeterName | billing.FieldTags | billing.FieldChargesBilledSeparately, TagKeys: []string{"ignored with FieldTags"}},
+}
+
+// project keeps what w wants of r: the wanted members, the tags map when
+// FieldTags is wanted, and the TagKeys' values (through Tag) otherwise.
+func project(r billing.UsageRow, w billing.UsageWant) billing.UsageRow {
+	var p billing.UsageRow
+	for _, m := range []struct {
+		f        billing.UsageField
+		dst, src *string
+	}{
+		{billing.FieldDepartment, &p.Department, &r.Department}, {billing.FieldAccountName, &p.AccountName, &r.AccountName},
+		{billing.FieldCostCenter, &p.CostCenter, &r.CostCenter}, {billing.FieldSubscriptionID, &p.SubscriptionID, &r.SubscriptionID},
+		{billing.FieldSubscriptionName, &p.SubscriptionName, &r.SubscriptionName}, {billing.FieldMeterID, &p.MeterID, &r.MeterID},
+		{billing.FieldMeterCategory, &p.MeterCategory, &r.MeterCategory}, {billing.FieldMeterSubcategory, &p.MeterSubcategory, &r.MeterSubcategory},
+		{billing.FieldMeterName, &p.MeterName, &r.MeterName}, {billing.FieldMeterRegion, &p.MeterRegion, &r.MeterRegion},
+		{billing.FieldUnitOfMeasure, &p.UnitOfMeasure, &r.UnitOfMeasure}, {billing.FieldResourceGroup, &p.ResourceGroup, &r.ResourceGroup},
+		{billing.FieldResourceLocation, &p.ResourceLocation, &r.ResourceLocation}, {billing.FieldServiceName, &p.ServiceName, &r.ServiceName},
+		{billing.FieldServiceTier, &p.ServiceTier, &r.ServiceTier}, {billing.FieldProduct, &p.Product, &r.Product},
+		{billing.FieldConsumedService, &p.ConsumedService, &r.ConsumedService},
+	} {
+		if w.Has(m.f) {
+			*m.dst = *m.src
+		}
+	}
+	if w.Has(billing.FieldDate) {
+		p.Date = r.Date
+	}
+	if w.Has(billing.FieldCost) {
+		p.Cost = r.Cost
+	}
+	if w.Has(billing.FieldQuantity) {
+		p.Quantity = r.Quantity
+	}
+	if w.Has(billing.FieldChargesBilledSeparately) {
+		p.ChargesBilledSeparately = r.ChargesBilledSeparately
+	}
+	if w.Has(billing.FieldTags) {
+		p.Tags = r.Tags
+	} else {
+		for i, k := range w.TagKeys {
+			p.TagValues = append(p.TagValues, r.Tag(i, k))
+		}
+	}
+	return p
 }
 
 var chunkings = []func(io.Reader) io.Reader{
@@ -177,6 +273,10 @@ var quirkPages = []string{
 	// Escaped tags: \u escapes, escapes that change the inner JSON, other
 	// escapes, bad UTF-8, white space, trailing garbage.
 	`{"data":[{"tags":"{  \"owner\": \"Jos\u00e9\",  \"x\": \"\ud83d\ude00\ud83d\"}"},{"tags":"{\"a\u0022b\": \"c\"}"},{"tags":"{\"a\": \"\u005c\"}"},{"tags":"{\"a\": \"\u0001\"}"},{"tags":"{\"a\":\n\"b\"}"},{"tags":"{\"a\": \"b\\\"c\"}"},{"tags":"{\"a\": \"\xff\"}"},{"tags":"{ \"a\" : \"b\" , \"c\":\"d\" } "},{"tags":"{\"a\":\"b\"}}"},{"tags":"{\"a\":\"b\" \"c\"}"},{"tags":"{\"a\"\"b\"}"},{"tags":"{\"a\":1}"},{"tags":"{\"a\":\"b\",}"},{"tags":"{\"a\""},{"tags":"{\"a"},{"tags":"{  }"}]}`,
+	// Wanted tags read in one pass (wantedTags): escaped and duplicate
+	// keys, \u escapes in wanted values, spaces, empty objects, the outer
+	// string ending early, non-string values, a key only in another case.
+	`{"data":[{"tags":"{\"\u0065nv\": \"pr\u00f6d\", \"env\": \"second\"}"},{"tags":"  {  }  "},{"tags":"{\"env\":\"a\",\"ENV\":\"b\"}"},{"tags":"{\"env\": \"x\"","cost":1},{"tags":"{\"env\": 5, \"a\": \"b\"}"},{"tags":"{\"owner\": \"Jos\u00e9 Garc\u00eda\", \"a\": \"\ud83d\ude00\"}"},{"tags":"{\"a\": \"\ud800\"}"},{"tags":"{\"Jos\u00e9\": \"k\"}"},{"tags":"{\"a\":\"1\"}  x"},{"tags":" {\"team\" : \"t\" ,\"c\":\"d\"}"}]}`,
 	// Numbers and booleans on their fast paths and off them.
 	`{"data":[{"cost":"0.5","consumedQuantity":" 2 "},{"cost":"","consumedQuantity":"1e400"},{"cost":"\u0031","consumedQuantity":"x"}]}`,
 	`{"data":[{"cost":"inf"},{"cost":"0x1p-2"},{"consumedQuantity":true},{"consumedQuantity":[1]},{"consumedQuantity":null},{"extendedCost":"1","cost":null}]}`,
@@ -252,4 +352,53 @@ func FuzzScannerMatchesReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		agree(t, b, func(r io.Reader) io.Reader { return r }, iotest.OneByteReader)
 	})
+}
+
+// TestExactFloat holds the fast path to strconv.ParseFloat, bit for bit,
+// on the notations the API writes and on the edges of the path (2^53,
+// 10^±22, signed zeros, long fractions).
+func TestExactFloat(t *testing.T) {
+	cases := []string{
+		"0", "-0", "0.0", "-0.000", "1", "-1", "190763", "0.000005105738884", "1.807029164748106",
+		"20.770450169518462", "0.087", "8.7E-02", "8.7e+02", "1e22", "1e23", "1e-22", "1e-23",
+		"9007199254740991", "9007199254740992", "9007199254740993", "4503599627370497",
+		"0.1", "0.2", "0.3", "123456789012345.6", "1.7976931348623157e308", "5e-324", "1e-400",
+		"0.0000000000000000000000001", "100000000000000000000000", "12.50", "-0.0012345678901234",
+		"3.14159265358979", "1E0", "1e-0", "2.5E+1", "0.000000000000000000000000000001e30",
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		var b []byte
+		if rng.IntN(4) == 0 {
+			b = append(b, '-')
+		}
+		b = strconv.AppendUint(b, uint64(rng.IntN(1000)), 10)
+		if rng.IntN(3) > 0 {
+			b = append(b, '.')
+			for range 1 + rng.IntN(18) {
+				b = append(b, byte('0'+rng.IntN(10)))
+			}
+		}
+		if rng.IntN(4) == 0 {
+			b = append(b, "eE"[rng.IntN(2)])
+			b = append(b, "+-"[rng.IntN(2)])
+			b = strconv.AppendInt(b, int64(rng.IntN(30)), 10)
+		}
+		cases = append(cases, string(b))
+	}
+	fast := 0
+	for _, c := range cases {
+		got, ok := exactFloat([]byte(c))
+		if !ok {
+			continue
+		}
+		fast++
+		want, err := strconv.ParseFloat(c, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("exactFloat(%s) = %v (%x); ParseFloat = %v (%x), %v", c, got, math.Float64bits(got), want, math.Float64bits(want), err)
+		}
+	}
+	if fast < len(cases)/3 {
+		t.Errorf("only %d of %d numbers took the fast path", fast, len(cases))
+	}
 }
