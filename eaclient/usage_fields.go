@@ -291,7 +291,8 @@ var float64pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9
 // ±22: both are exact float64s, so one multiplication or division gives
 // the correctly rounded value, the one strconv.ParseFloat returns (it takes
 // the same path, after a slower general scan). Costs with fifteen decimals
-// and integer ids are of this kind; false for the others.
+// and integer ids are of this kind. Other numbers of up to nineteen digits
+// go through eiselLemire64, as in ParseFloat; false for the rest.
 func exactFloat(num []byte) (float64, bool) {
 	i, neg := 0, num[0] == '-'
 	if neg {
@@ -304,7 +305,7 @@ func exactFloat(num []byte) (float64, bool) {
 		fracEnd = digits(num, fracStart)
 	}
 	if intEnd-i+fracEnd-fracStart > 19 {
-		return 0, false // may not fit a uint64, and is not below 2^53 anyway
+		return 0, false // may not fit a uint64
 	}
 	var m uint64
 	for _, c := range num[i:intEnd] {
@@ -334,14 +335,14 @@ func exactFloat(num []byte) (float64, bool) {
 	f := float64(m)
 	switch {
 	case m>>53 != 0:
-		return 0, false
+		return eiselLemire64(m, exp, neg)
 	case m == 0:
 	case exp < 0 && exp >= -22:
 		f /= float64pow10[-exp]
 	case exp >= 0 && exp <= 22:
 		f *= float64pow10[exp]
 	default:
-		return 0, false
+		return eiselLemire64(m, exp, neg)
 	}
 	if neg {
 		f = -f

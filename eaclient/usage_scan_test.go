@@ -354,9 +354,10 @@ func FuzzScannerMatchesReference(f *testing.F) {
 	})
 }
 
-// TestExactFloat holds the fast path to strconv.ParseFloat, bit for bit,
-// on the notations the API writes and on the edges of the path (2^53,
-// 10^±22, signed zeros, long fractions).
+// TestExactFloat holds the fast paths to strconv.ParseFloat, bit for bit,
+// on the notations the API writes, on the edges of the exact path (2^53,
+// 10^±22, signed zeros, long fractions) and on 200,000 numbers of up to
+// nineteen digits for the Eisel-Lemire path.
 func TestExactFloat(t *testing.T) {
 	cases := []string{
 		"0", "-0", "0.0", "-0.000", "1", "-1", "190763", "0.000005105738884", "1.807029164748106",
@@ -385,6 +386,23 @@ func TestExactFloat(t *testing.T) {
 			b = strconv.AppendInt(b, int64(rng.IntN(30)), 10)
 		}
 		cases = append(cases, string(b))
+	}
+	// Seventeen to nineteen significant digits, as .NET writes amounts:
+	// the Eisel-Lemire path.
+	for range 200000 {
+		b := strconv.AppendUint(nil, rng.Uint64()%10_000_000_000_000_000_000, 10)
+		p := rng.IntN(len(b) + 1)
+		num := string(b[:p]) + "." + string(b[p:])
+		if p == 0 {
+			num = "0" + num
+		}
+		if p == len(b) {
+			num += "0"
+		}
+		if rng.IntN(8) == 0 {
+			num += "e-" + strconv.Itoa(rng.IntN(25))
+		}
+		cases = append(cases, num)
 	}
 	fast := 0
 	for _, c := range cases {
