@@ -33,6 +33,9 @@ type lexer struct {
 	max int
 	// high: the last string scanned by str has bytes >= 0x80.
 	high bool
+	// spec and hi classify buf[:end], a bit a byte (classify.go): the
+	// bytes that can stop a string, and those of 0x80 and above.
+	spec, hi []uint64
 }
 
 // errMore means the buffer ended inside the unit being parsed.
@@ -48,14 +51,26 @@ func (l *lexer) reset(r io.Reader, max int) {
 	if len(l.buf) != scanBufSize {
 		l.buf = make([]byte, scanBufSize)
 	}
-	*l = lexer{r: r, buf: l.buf, max: max}
+	*l = lexer{r: r, buf: l.buf, max: max, spec: l.spec[:0], hi: l.hi[:0]}
 }
 
-// fill reads more input, keeping the bytes from mark on.
+// fill reads more input, keeping the bytes from mark on, and classifies
+// what it did not classify before.
 func (l *lexer) fill() error {
 	if l.eof {
 		return io.ErrUnexpectedEOF
 	}
+	from := l.end &^ 63 // the block the new bytes start in
+	if l.mark > 0 {
+		from = 0 // the bytes move: classify them again
+	}
+	err := l.read()
+	l.classify(from)
+	return err
+}
+
+// read is fill's reading.
+func (l *lexer) read() error {
 	if l.mark > 0 {
 		n := copy(l.buf, l.buf[l.mark:l.end])
 		l.pos -= l.mark
@@ -210,53 +225,25 @@ func special(v uint64) uint64 {
 
 // str scans a string from its opening quote and returns its raw contents,
 // validating escapes and rejecting control characters as encoding/json
-// does; l.high reports bytes of 0x80 and above (UTF-8 to validate).
-//
-// Strings are most of the bytes of a usage row. A short one ends in its
-// first eight bytes, which one inline word test (SWAR) looks at; a longer
-// one goes on through scanStringBlocks, sixteen bytes a step.
+// does; l.high reports bytes of 0x80 and above (UTF-8 to validate). The
+// masks (classify.go) take it from stop to stop: the closing quote, or an
+// escape to validate.
 func (l *lexer) str() (raw []byte, escaped bool, err error) {
 	i := l.pos + 1
-	buf := l.buf[:l.end]
-	high := false
 	for {
-		j := -1
-		if i+8 <= len(buf) {
-			v := binary.LittleEndian.Uint64(buf[i:])
-			if sp := special(v); sp != 0 {
-				k := uint(bits.TrailingZeros64(sp)) >> 3
-				high = high || v&(1<<(8*k)-1)&msb != 0
-				j = i + int(k)
-			} else {
-				high = high || v&msb != 0
-				i += 8
-			}
-		}
+		j := l.nextSpecial(i)
 		if j < 0 {
-			n, h := scanStringBlocks(buf[i:])
-			high = high || h
-			for j = i + n; j < len(buf); j++ {
-				c := buf[j]
-				if c == '"' || c == '\\' || c < 0x20 {
-					break
-				}
-				if c >= utf8.RuneSelf {
-					high = true
-				}
-			}
-			if j >= len(buf) {
-				return nil, false, errMore
-			}
+			return nil, false, errMore
 		}
-		switch c := buf[j]; {
+		switch c := l.buf[j]; {
 		case c == '"':
-			raw = buf[l.pos+1 : j]
+			raw = l.buf[l.pos+1 : j]
+			l.high = l.highIn(l.pos+1, j)
 			l.pos = j + 1
-			l.high = high
 			return raw, escaped, nil
 		case c == '\\':
 			escaped = true
-			if i, err = escapeEnd(buf, j); err != nil {
+			if i, err = escapeEnd(l.buf[:l.end], j); err != nil {
 				return nil, false, err
 			}
 		default:
@@ -292,32 +279,18 @@ func escapeEnd(buf []byte, j int) (int, error) {
 // when nothing needs its contents: str without the UTF-8 bookkeeping.
 func (l *lexer) skipString() error {
 	i := l.pos + 1
-	buf := l.buf[:l.end]
 	for {
-		if i+8 <= len(buf) {
-			if sp := special(binary.LittleEndian.Uint64(buf[i:])); sp != 0 {
-				i += int(uint(bits.TrailingZeros64(sp)) >> 3)
-				goto found
-			}
-			i += 8
+		j := l.nextSpecial(i)
+		if j < 0 {
+			return errMore
 		}
-		{
-			n, _ := scanStringBlocks(buf[i:])
-			for i += n; i < len(buf); i++ {
-				if c := buf[i]; c == '"' || c == '\\' || c < 0x20 {
-					goto found
-				}
-			}
-		}
-		return errMore
-	found:
-		switch c := buf[i]; {
+		switch c := l.buf[j]; {
 		case c == '"':
-			l.pos = i + 1
+			l.pos = j + 1
 			return nil
 		case c == '\\':
 			var err error
-			if i, err = escapeEnd(buf, i); err != nil {
+			if i, err = escapeEnd(l.buf[:l.end], j); err != nil {
 				return err
 			}
 		default:

@@ -71,11 +71,11 @@ type usageScanner struct {
 type keySlot struct {
 	sep []byte
 	f   *field
-	// A separator of up to 24 bytes (nearly all) is also held as three
-	// little-endian words and masks of its bytes, and compared with three
-	// loads and no branch instead of a call to memequal.
+	// A separator of up to 32 bytes (nearly all, indented pages' too) is
+	// also held as four little-endian words and masks of its bytes, and
+	// compared with four loads and no branch instead of a call to memequal.
 	short bool
-	w, m  [3]uint64
+	w, m  [4]uint64
 }
 
 var scannerPool = sync.Pool{New: func() any { return new(usageScanner) }}
@@ -344,11 +344,12 @@ func (s *usageScanner) rowObject() error {
 		var f *field
 		if k < len(s.keys) {
 			slot := &s.keys[k]
-			if p := s.pos; slot.short && p+24 <= s.end {
-				b := s.buf[p : p+24 : p+24]
+			if p := s.pos; slot.short && p+32 <= s.end {
+				b := s.buf[p : p+32 : p+32]
 				if (binary.LittleEndian.Uint64(b)^slot.w[0])&slot.m[0]|
 					(binary.LittleEndian.Uint64(b[8:])^slot.w[1])&slot.m[1]|
-					(binary.LittleEndian.Uint64(b[16:])^slot.w[2])&slot.m[2] == 0 {
+					(binary.LittleEndian.Uint64(b[16:])^slot.w[2])&slot.m[2]|
+					(binary.LittleEndian.Uint64(b[24:])^slot.w[3])&slot.m[3] == 0 {
 					s.pos = p + len(slot.sep)
 					f = slot.f
 					goto value
@@ -462,9 +463,9 @@ func (s *usageScanner) predict(k int, sep []byte, f *field) {
 	slot := &s.keys[k]
 	slot.sep = append(slot.sep[:0], sep...)
 	slot.f = f
-	slot.short = len(sep) <= 24
+	slot.short = len(sep) <= 32
 	if slot.short {
-		var pad [24]byte
+		var pad [32]byte
 		copy(pad[:], sep)
 		for i := range slot.w {
 			slot.w[i] = binary.LittleEndian.Uint64(pad[8*i:])

@@ -34,7 +34,7 @@ func (s *usageScanner) wantedTags() (ok bool, err error) {
 	}
 	if buf[i] != '}' {
 		for {
-			key, keyEsc, next, st := innerString(buf, i)
+			key, keyEsc, next, st := innerString(&s.lexer, i)
 			if st != innerOK {
 				return s.tagsAbandoned(st)
 			}
@@ -45,7 +45,7 @@ func (s *usageScanner) wantedTags() (ok bool, err error) {
 			if buf[i] != ':' {
 				return s.tagsAbandoned(innerNo)
 			}
-			val, valEsc, next, st := innerString(buf, rawSpaces(buf, i+1))
+			val, valEsc, next, st := innerString(&s.lexer, rawSpaces(buf, i+1))
 			if st != innerOK {
 				return s.tagsAbandoned(st)
 			}
@@ -138,7 +138,8 @@ func rawSpaces(buf []byte, i int) int {
 // escapes (each validated, and none standing for a quote, a backslash or a
 // control character, which would change the inner JSON); next is the index
 // after its closing \".
-func innerString(buf []byte, i int) (raw []byte, esc bool, next int, st innerStatus) {
+func innerString(l *lexer, i int) (raw []byte, esc bool, next int, st innerStatus) {
+	buf := l.buf[:l.end]
 	if i+1 >= len(buf) {
 		return nil, false, 0, innerMore
 	}
@@ -148,13 +149,7 @@ func innerString(buf []byte, i int) (raw []byte, esc bool, next int, st innerSta
 	start := i + 2
 	j := start
 	for {
-		n, _ := scanStringBlocks(buf[j:])
-		for j += n; j < len(buf); j++ {
-			if c := buf[j]; c == '"' || c == '\\' || c < 0x20 {
-				break
-			}
-		}
-		if j+1 >= len(buf) {
+		if j = l.nextSpecial(j); j < 0 || j+1 >= len(buf) {
 			return nil, false, 0, innerMore
 		}
 		if buf[j] != '\\' {
