@@ -110,3 +110,21 @@ func hasHighSlow(b []byte) bool {
 	}
 	return false
 }
+
+// TestDigits holds the word-at-a-time digit run to a byte loop, with every
+// byte value after a run of every length.
+func TestDigits(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("1234567890123456789012345")[:n]
+			b = append(b, byte(c), '5', '5', '5', '5', '5', '5', '5', '5', '5')
+			want := n
+			if isDigit(byte(c)) {
+				want = n + 10
+			}
+			if got := digits(b, 0); got != want {
+				t.Fatalf("digits(%q) = %d, want %d", b, got, want)
+			}
+		}
+	}
+}
