@@ -33,5 +33,4 @@ for pkg in "${pkgs[@]}"; do
     done
   done
 done
-go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -row .name "$dir/base.txt" "$dir/new.txt" 2>/dev/null \
-  || go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da "$dir/base.txt" "$dir/new.txt"
+go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da base="$dir/base.txt" new="$dir/new.txt"
