@@ -212,16 +212,7 @@ const (
 	msb    = 0x8080808080808080
 	quotes = '"' * lsb
 	backs  = '\\' * lsb
-	ctl    = 0x20 * lsb
 )
-
-// special flags, in each byte's top bit, the bytes of v that are a quote,
-// a backslash or a control character. The lowest flagged byte is always a
-// real match (borrows only carry upwards), so its index is exact.
-func special(v uint64) uint64 {
-	q, b := v^quotes, v^backs
-	return (((q - lsb) &^ q) | ((b - lsb) &^ b) | ((v - ctl) &^ v)) & msb
-}
 
 // str scans a string from its opening quote and returns its raw contents,
 // validating escapes and rejecting control characters as encoding/json
