@@ -337,6 +337,7 @@ func (c *Client) attempt(ctx context.Context, report string, u *url.URL, etag st
 	}
 	req.Header.Set("Authorization", "bearer "+string(c.key))
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept-Encoding", acceptEncoding)
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)
@@ -358,8 +359,13 @@ func (c *Client) attempt(ctx context.Context, report string, u *url.URL, etag st
 		}
 		return 0, true, nil
 	case resp.StatusCode == http.StatusOK:
-		lr := &bodylimit.Reader{R: resp.Body, N: maxBytes}
-		err := decode(response{status: resp.StatusCode, etag: resp.Header.Get("ETag"), body: lr})
+		body, release, err := uncompressed(resp)
+		if err != nil {
+			return 0, false, &Error{Report: report, Kind: KindDecode, Status: resp.StatusCode, Err: err}
+		}
+		lr := &bodylimit.Reader{R: body, N: maxBytes}
+		err = decode(response{status: resp.StatusCode, etag: resp.Header.Get("ETag"), body: lr})
+		release()
 		meta.Bytes += lr.Bytes()
 		if err != nil {
 			var e *Error
@@ -378,10 +384,20 @@ func (c *Client) attempt(ctx context.Context, report string, u *url.URL, etag st
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return 0, false, nil
 	default:
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		e := &Error{Report: report, Kind: kindForStatus(resp.StatusCode), Status: resp.StatusCode, Message: excerpt(body, string(c.key))}
+		e := &Error{Report: report, Kind: kindForStatus(resp.StatusCode), Status: resp.StatusCode, Message: excerpt(errorBody(resp), string(c.key))}
 		return retryAfterOf(resp.Header, time.Now()), false, e
 	}
+}
+
+// errorBody returns the first 4 KiB of an error answer, uncompressed.
+func errorBody(resp *http.Response) []byte {
+	r, release, err := uncompressed(resp)
+	if err != nil {
+		return []byte("(" + err.Error() + ")")
+	}
+	defer release()
+	body, _ := io.ReadAll(io.LimitReader(r, 4<<10))
+	return body
 }
 
 func (c *Client) observe(report, code string) {

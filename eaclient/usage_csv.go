@@ -344,6 +344,7 @@ func (c *Client) csvAttempt(ctx context.Context, method string, u *url.URL, key 
 		req.Header.Set("Authorization", "bearer "+string(c.key))
 	}
 	req.Header.Set("Accept", "text/csv, application/json")
+	req.Header.Set("Accept-Encoding", acceptEncoding)
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)
@@ -365,8 +366,13 @@ func (c *Client) csvAttempt(ctx context.Context, method string, u *url.URL, key 
 		}
 		return 0, true, nil
 	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted && method == http.MethodPost:
-		lr := &bodylimit.Reader{R: resp.Body, N: maxCSVBytes}
-		err := decode(csvResponse{status: resp.StatusCode, etag: resp.Header.Get("ETag"), body: lr, retryAfter: retryAfterOf(resp.Header, time.Now())})
+		body, release, err := uncompressed(resp)
+		if err != nil {
+			return 0, false, &Error{Report: report, Kind: KindDecode, Status: resp.StatusCode, Err: err}
+		}
+		lr := &bodylimit.Reader{R: body, N: maxCSVBytes}
+		err = decode(csvResponse{status: resp.StatusCode, etag: resp.Header.Get("ETag"), body: lr, retryAfter: retryAfterOf(resp.Header, time.Now())})
+		release()
 		meta.Bytes += lr.Bytes()
 		if err != nil {
 			var e *Error
@@ -381,7 +387,6 @@ func (c *Client) csvAttempt(ctx context.Context, method string, u *url.URL, key 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return 0, false, nil
 	default:
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		return retryAfterOf(resp.Header, time.Now()), false, &Error{Report: report, Kind: kindForStatus(resp.StatusCode), Status: resp.StatusCode, Message: excerpt(body, string(c.key))}
+		return retryAfterOf(resp.Header, time.Now()), false, &Error{Report: report, Kind: kindForStatus(resp.StatusCode), Status: resp.StatusCode, Message: excerpt(errorBody(resp), string(c.key))}
 	}
 }

@@ -44,6 +44,9 @@ type Options struct {
 	// summary follows the usage served. 0 (the default) serves today's
 	// partial usage.
 	DataLatencyDays int
+	// Gzip compresses the answers of the EA routes for clients that accept
+	// gzip, as a front end may.
+	Gzip bool
 }
 
 func (o *Options) setDefaults() {

@@ -117,6 +117,8 @@ type request struct {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w, done := s.gzipped(w, r)
+	defer done()
 	if s.serveUsageCSV(w, r) {
 		return
 	}

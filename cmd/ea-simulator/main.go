@@ -42,6 +42,7 @@ func main() {
 		bump       = kingpin.Flag("bump-interval", "Change the current period's data (new ETags) this often; 0 never.").Default("0s").Duration()
 		frozen     = kingpin.Flag("clock", "Freeze the simulator's clock at this RFC 3339 time (for reproducible data); default the real clock.").String()
 		startAt    = kingpin.Flag("clock-start", "Start the simulator's clock at this RFC 3339 time and let it run with real time (for end-to-end tests at a fixed date).").String()
+		gzipped    = kingpin.Flag("gzip", "Compress the EA routes' answers for clients that accept gzip, as a front end may.").Bool()
 		latency    = kingpin.Flag("data-latency-days", "Serve usage, marketplace and reservation data only up to this many whole days before today, like Azure's delay; 0 serves today's partial data.").Default("0").Int()
 		mode       = kingpin.Flag("mode", "ea: the EA Reporting API over HTTP; arm: Azure Resource Manager, Entra ID and the EA routes over HTTPS.").Default("ea").Enum("ea", "arm")
 		af         armFlags
@@ -63,7 +64,7 @@ func main() {
 	sim := simulator.New(simulator.Options{
 		Enrollment: *enrollment, Currency: *currency, UsageRowsPerDay: *rows, MonthlySpend: *spend,
 		Periods: *periods, PageSize: *pageSize, Scenario: *scenario, Seed: *seed, Now: now,
-		DataLatencyDays: *latency,
+		DataLatencyDays: *latency, Gzip: *gzipped,
 	})
 	var handler http.Handler = sim
 	var tlsConfig *tls.Config
