@@ -17,13 +17,17 @@
 #              jsonclient`), and the exporter's MB per CPU-second is given
 #              as a multiple of that client's.
 #
-#   scripts/refresh-bench.sh [--corpus simulator|generated|both] [ROWS_PER_MONTH ...]
+#   scripts/refresh-bench.sh [--corpus simulator|generated|both] [--gzip] [ROWS_PER_MONTH ...]
 #       (defaults: both; 10000 100000 1000000)
 #   EXPORTER=path/to/azure_ea_exporter scripts/refresh-bench.sh ...   (a prebuilt binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=both
+gzip=
 if [ "${1:-}" = "--corpus" ]; then corpus=$2; shift 2; fi
+# --gzip: the generated corpus's fake API answers gzip (as a front end
+# may); MB are then of uncompressed JSON.
+if [ "${1:-}" = "--gzip" ]; then gzip=--gzip; shift; fi
 dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
 # EXPORTER, SIMULATOR and USAGECORPUS name prebuilt binaries (to compare
@@ -89,7 +93,7 @@ CFG
   fi
   if [ "$corpus" = generated ] || [ "$corpus" = both ]; then
     rm -f "$dir/addr"
-    "$dir/usagecorpus" serve --listen 127.0.0.1:0 --addr-file "$dir/addr" --rows "$rows" 2>/dev/null &
+    "$dir/usagecorpus" serve --listen 127.0.0.1:0 --addr-file "$dir/addr" --rows "$rows" $gzip 2>/dev/null &
     fake=$!
     for _ in $(seq 300); do [ -s "$dir/addr" ] && break; sleep 0.1; done
     addr=$(cat "$dir/addr")

@@ -17,6 +17,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"flag"
 	"fmt"
 	"net"
@@ -58,6 +59,7 @@ func serve(args []string) {
 	pageSize := fs.Int("page-size", 1000, "rows per page")
 	distinct := fs.Int("distinct", 50, "distinct pages, served round robin")
 	seed := fs.Uint64("seed", 1, "seed of the corpus")
+	gz := fs.Bool("gzip", false, "answer gzip (level 6) to clients that accept it")
 	_ = fs.Parse(args)
 
 	o := usagecorpus.Options{Seed: *seed, Rows: *rows, PageSize: *pageSize}
@@ -73,6 +75,17 @@ func serve(args []string) {
 		pages[i] = page{b[:k], b[k+len(marker):]}
 	}
 	last := usagecorpus.Page(o, n-1, "")
+	// Gzipped, a page is three gzip members (a multi-member stream, which
+	// every gzip reader reads whole): its head and tail compressed once,
+	// and the nextLink between them compressed per request.
+	var gzPages []page
+	var gzLast []byte
+	if *gz {
+		for _, p := range pages {
+			gzPages = append(gzPages, page{gzipped(p.head), gzipped(p.tail)})
+		}
+		gzLast = gzipped(last)
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -92,6 +105,19 @@ func serve(args []string) {
 		i := tok / *pageSize
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("ETag", `"corpus-1"`)
+		if *gz && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Header().Set("Content-Encoding", "gzip")
+			if i >= n-1 {
+				_, _ = w.Write(gzLast)
+				return
+			}
+			p := gzPages[i%len(gzPages)]
+			next := fmt.Sprintf("%s%s?skiptoken=%d", base, r.URL.Path, (i+1)**pageSize)
+			_, _ = w.Write(p.head)
+			_, _ = w.Write(gzipped([]byte(next)))
+			_, _ = w.Write(p.tail)
+			return
+		}
 		if i >= n-1 {
 			w.Header().Set("Content-Length", strconv.Itoa(len(last)))
 			_, _ = w.Write(last)
@@ -106,6 +132,15 @@ func serve(args []string) {
 	})
 	fmt.Fprintln(os.Stderr, http.Serve(ln, h))
 	os.Exit(1)
+}
+
+// gzipped is b as one gzip member, at the default level.
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	return buf.Bytes()
 }
 
 func jsonClient(args []string) {
