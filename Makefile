@@ -90,6 +90,7 @@ bench:
 	      /^BenchmarkUsageDecodeAggregate\/decoder=scanner/   {for (i=1;i<=NF;i++) if ($$(i+1)=="MB/s") {s+=$$i; sn++}} \
 	      END { if (rn && sn) printf "\nscanner %.0f MB/s, reference %.0f MB/s: %.1fx the encoding/json baseline\n\n", s/sn, r/rn, (s/sn)/(r/rn) }' bench.out
 	scripts/refresh-bench.sh --corpus both 10000 100000 1000000
+	scripts/refresh-bench.sh --corpus generated --gzip 300000
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
