@@ -12,6 +12,11 @@
 	POR X5, X4; POR X6, X4; \
 	PMOVMSKB X4, R
 
+// COMBINE joins the four 16-bit masks in AX, BX, DX and R9 into AX.
+#define COMBINE \
+	SHLQ $16, BX; SHLQ $32, DX; SHLQ $48, R9; \
+	ORQ BX, AX; ORQ DX, AX; ORQ R9, AX
+
 // func classifyBlocks(spec, hi []uint64, src []byte)
 TEXT ·classifyBlocks(SB), NOSPLIT, $0-72
 	MOVQ spec_base+0(FP), DI
@@ -43,24 +48,14 @@ loop:
 	PMOVMSKB X1, BX
 	PMOVMSKB X2, DX
 	PMOVMSKB X3, R9
-	SHLQ $16, BX
-	SHLQ $32, DX
-	SHLQ $48, R9
-	ORQ  BX, AX
-	ORQ  DX, AX
-	ORQ  R9, AX
+	COMBINE
 	MOVQ AX, 0(R8)
 
 	SPECIAL(X0, AX)
 	SPECIAL(X1, BX)
 	SPECIAL(X2, DX)
 	SPECIAL(X3, R9)
-	SHLQ $16, BX
-	SHLQ $32, DX
-	SHLQ $48, R9
-	ORQ  BX, AX
-	ORQ  DX, AX
-	ORQ  R9, AX
+	COMBINE
 	MOVQ AX, 0(DI)
 
 	ADDQ $64, SI
