@@ -3,7 +3,8 @@ package simulator
 import (
 	"compress/gzip"
 	"net/http"
-	"strings"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/acceptenc"
 )
 
 // gzipWriter compresses what a handler writes, for a client that accepts
@@ -20,7 +21,7 @@ type gzipWriter struct {
 // gzipped wraps w when the simulator compresses and r accepts gzip; call
 // the function it returns when the handler is done.
 func (s *Server) gzipped(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, func()) {
-	if !s.d.o.Gzip || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if !s.d.o.Gzip || !acceptenc.Gzip(r.Header.Get("Accept-Encoding")) {
 		return w, func() {}
 	}
 	g := &gzipWriter{ResponseWriter: w}
@@ -29,16 +30,6 @@ func (s *Server) gzipped(w http.ResponseWriter, r *http.Request) (http.ResponseW
 			_ = g.zw.Close()
 		}
 	}
-}
-
-func acceptsGzip(h string) bool {
-	for _, part := range strings.Split(h, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0" {
-			return true
-		}
-	}
-	return false
 }
 
 func (g *gzipWriter) WriteHeader(code int) {

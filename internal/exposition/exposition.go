@@ -27,12 +27,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/acceptenc"
 )
 
 // Handler serves the metrics of Cached (encoded once per Generation) and
@@ -118,7 +119,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		accepted = expfmt.DefaultOpenMetricsAcceptedFormats()
 	}
 	format := expfmt.NegotiateAccept(r.Header, accepted...)
-	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	gz := acceptenc.Gzip(r.Header.Get("Accept-Encoding"))
 
 	cached := h.cached(variant{format, gz})
 	live := h.encode(h.Live, format, true)
@@ -231,24 +232,4 @@ func gzipTail(head *encoded, live []byte) []byte {
 	binary.LittleEndian.PutUint32(trailer[:4], crc32.Update(head.crc, crc32.IEEETable, live))
 	binary.LittleEndian.PutUint32(trailer[4:], uint32(head.size+len(live)))
 	return append(buf.Bytes(), trailer[:]...)
-}
-
-// acceptsGzip reads an Accept-Encoding header: gzip (or *) with a q that
-// is not zero.
-func acceptsGzip(h string) bool {
-	for _, part := range strings.Split(h, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name != "gzip" && name != "*" {
-			continue
-		}
-		params = strings.ReplaceAll(params, " ", "")
-		if q, ok := strings.CutPrefix(params, "q="); ok {
-			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
-				continue
-			}
-		}
-		return true
-	}
-	return false
 }

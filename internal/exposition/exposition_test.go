@@ -182,17 +182,6 @@ func TestMaxRequestsInFlight(t *testing.T) {
 	}
 }
 
-func TestAcceptsGzip(t *testing.T) {
-	for h, want := range map[string]bool{
-		"": false, "gzip": true, "GZIP": true, "deflate, gzip;q=1.0, *;q=0.5": true, "gzip;q=0": false,
-		"identity": false, "*": true, "br, gzip; q=0.8": true, "gzip;q=0.0, identity": false,
-	} {
-		if got := acceptsGzip(h); got != want {
-			t.Errorf("%q: %v", h, got)
-		}
-	}
-}
-
 // TestWarm: after a change, Warm encodes the formats scrapers use, so the
 // next scrape gathers nothing.
 func TestWarm(t *testing.T) {
