@@ -263,8 +263,8 @@ func (s *usageScanner) value(f *field) error {
 		s.row.Date = time.Time(t)
 		return nil
 	case fTags:
-		if s.tagKeys && c == '"' {
-			if ok, err := s.wantedTags(); ok || err != nil {
+		if c == '"' {
+			if ok, err := s.readTags(); ok || err != nil {
 				return err
 			}
 			s.pos = start
@@ -456,10 +456,10 @@ func (s *usageScanner) finishRow() {
 	}
 }
 
-// decodeTags reads the tags value. The common form, a JSON string holding a
-// flat object of plain strings, is read into the reused map with views of
-// the arena; anything else goes through flexTags, the reference decoder's
-// code, so that it decodes the same.
+// decodeTags reads a tags value that readTags (the common form, in one
+// pass) did not: escaped quotes inside keys or values are unescaped into the
+// arena and parsed flat into the reused map; anything else goes through
+// flexTags, the reference decoder's code, so that it decodes the same.
 func (s *usageScanner) decodeTags(raw []byte) error {
 	if len(s.tags) > 0 {
 		clear(s.tags)
@@ -467,9 +467,6 @@ func (s *usageScanner) decodeTags(raw []byte) error {
 	s.row.Tags = nil
 	if len(raw) >= 2 && raw[0] == '"' {
 		inner := raw[1 : len(raw)-1]
-		if s.escapedTags(inner) {
-			return nil
-		}
 		if bytes.IndexByte(inner, '\\') >= 0 {
 			// Escaped quotes inside: unescape into the arena, then parse flat.
 			start := len(s.arena)
@@ -542,100 +539,6 @@ func (s *usageScanner) flatTags(b []byte) bool {
 		}
 		i = skipSpace(b, i+1)
 	}
-}
-
-// escapedTags parses the common form of tags straight from the JSON
-// string's raw contents, {  \"k\": \"v\", ...}, where the only escapes
-// are the quotes of keys and values: keys and values are then views of the
-// buffer, with no unescaping. false for anything else (nothing decoded),
-// which flatTags and flexTags then read.
-func (s *usageScanner) escapedTags(b []byte) bool {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return false
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return false // {} and what may follow: the general path
-	}
-	if s.tags == nil {
-		s.tags = map[string]string{}
-	}
-	for {
-		k, ok := s.escapedString(b, &i)
-		if !ok {
-			break
-		}
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != ':' {
-			break
-		}
-		i = skipSpace(b, i+1)
-		v, ok := s.escapedString(b, &i)
-		if !ok {
-			break
-		}
-		s.tags[k] = v
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			break
-		}
-		if b[i] == '}' {
-			if skipSpace(b, i+1) != len(b) {
-				break
-			}
-			s.row.Tags = s.tags
-			return true
-		}
-		if b[i] != ',' {
-			break
-		}
-		i = skipSpace(b, i+1)
-	}
-	clear(s.tags)
-	return false
-}
-
-// escapedString reads \"...\" at b[*i]: contents that are valid UTF-8,
-// with no escapes but \uXXXX ones that stand for neither a quote, a
-// backslash nor a control character (which would change the inner JSON);
-// those are unescaped into the arena. false for anything else.
-func (s *usageScanner) escapedString(b []byte, i *int) (string, bool) {
-	j := *i
-	if j+1 >= len(b) || b[j] != '\\' || b[j+1] != '"' {
-		return "", false
-	}
-	j += 2
-	start, unesc := j, false
-	for {
-		k := bytes.IndexByte(b[j:], '\\')
-		if k < 0 || j+k+1 >= len(b) {
-			return "", false
-		}
-		j += k
-		if b[j+1] == '"' {
-			break
-		}
-		if b[j+1] != 'u' {
-			return "", false
-		}
-		if r := getu4(b[j:]); r < 0x20 || r == '"' || r == '\\' {
-			return "", false
-		}
-		unesc = true
-		j += 6
-	}
-	v := b[start:j]
-	if hasHigh(v) && !utf8.Valid(v) {
-		return "", false
-	}
-	*i = j + 2
-	if unesc {
-		n := len(s.arena)
-		s.arena, _ = appendUnquote(s.arena, v)
-		v = s.arena[n:len(s.arena):len(s.arena)]
-	}
-	return unsafeString(v), true
 }
 
 func skipSpace(b []byte, i int) int {

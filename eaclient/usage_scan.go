@@ -22,8 +22,9 @@ import (
 //   - decoding only the fields the consumer reads (billing.UsageWant: a
 //     label layout reads a handful of a row's forty-odd fields and a few
 //     of its tags) and skipping the rest, recognising field names without
-//     hashing them: usage_fields.go; the wanted tags are read in one pass
-//     over the escaped JSON, without a map: usage_tags.go;
+//     hashing them: usage_fields.go; tags are read in one pass over the
+//     escaped JSON, only the wanted ones and without a map for a label
+//     layout: usage_tags.go;
 //   - scanning strings sixteen bytes a step (SSE2 on amd64, strscan_*);
 //   - predicting each row's keys from the row before: the rows of a page
 //     share their keys and layout, so the bytes from the end of one value

@@ -273,7 +273,7 @@ var quirkPages = []string{
 	// Escaped tags: \u escapes, escapes that change the inner JSON, other
 	// escapes, bad UTF-8, white space, trailing garbage.
 	`{"data":[{"tags":"{  \"owner\": \"Jos\u00e9\",  \"x\": \"\ud83d\ude00\ud83d\"}"},{"tags":"{\"a\u0022b\": \"c\"}"},{"tags":"{\"a\": \"\u005c\"}"},{"tags":"{\"a\": \"\u0001\"}"},{"tags":"{\"a\":\n\"b\"}"},{"tags":"{\"a\": \"b\\\"c\"}"},{"tags":"{\"a\": \"\xff\"}"},{"tags":"{ \"a\" : \"b\" , \"c\":\"d\" } "},{"tags":"{\"a\":\"b\"}}"},{"tags":"{\"a\":\"b\" \"c\"}"},{"tags":"{\"a\"\"b\"}"},{"tags":"{\"a\":1}"},{"tags":"{\"a\":\"b\",}"},{"tags":"{\"a\""},{"tags":"{\"a"},{"tags":"{  }"}]}`,
-	// Wanted tags read in one pass (wantedTags): escaped and duplicate
+	// Wanted tags read in one pass (readTags): escaped and duplicate
 	// keys, \u escapes in wanted values, spaces, empty objects, the outer
 	// string ending early, non-string values, a key only in another case.
 	`{"data":[{"tags":"{\"\u0065nv\": \"pr\u00f6d\", \"env\": \"second\"}"},{"tags":"  {  }  "},{"tags":"{\"env\":\"a\",\"ENV\":\"b\"}"},{"tags":"{\"env\": \"x\"","cost":1},{"tags":"{\"env\": 5, \"a\": \"b\"}"},{"tags":"{\"owner\": \"Jos\u00e9 Garc\u00eda\", \"a\": \"\ud83d\ude00\"}"},{"tags":"{\"a\": \"\ud800\"}"},{"tags":"{\"Jos\u00e9\": \"k\"}"},{"tags":"{\"a\":\"1\"}  x"},{"tags":" {\"team\" : \"t\" ,\"c\":\"d\"}"}]}`,

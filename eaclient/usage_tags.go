@@ -4,22 +4,26 @@ import (
 	"unicode/utf8"
 )
 
-// wantedTags reads a tags value of the common form, JSON inside a JSON
-// string ("{  \"CostCenter\": \"1000052\",  \"env\": \"prod\"}"), when the
-// consumer wants only some tag keys (UsageWant.TagKeys). It walks the raw
-// bytes once, validating the outer string as it goes, and keeps only the
-// wanted keys' values in s.tagVals: no map, no copy of the tags that no
-// label reads. The tags are a fifth of a real row's bytes and most of its
-// escapes, and reading them through decodeTags scanned them twice and
-// built a map of every tag.
+// readTags reads a tags value of the common form, JSON inside a JSON
+// string ("{  \"CostCenter\": \"1000052\",  \"env\": \"prod\"}"), in
+// one pass over the raw bytes, validating the outer string as it goes. With
+// UsageWant.TagKeys it keeps only the wanted keys' values (s.tagVals): no
+// map, no copy of the tags that no label reads; otherwise every tag goes
+// into the reused map s.tags. Keys and values are views of the buffer, or
+// of the arena when they hold \u escapes. The tags are a fifth of a real
+// row's bytes and most of its escapes.
 //
 // It accepts only what it is sure decodes, through flexTags, to the same
 // values: keys and values that are plain UTF-8 with no escapes but the
 // quotes around them and \uXXXX that stand for neither a quote, a
 // backslash nor a control character, and spaces between the tokens.
 // Anything else is ok=false with nothing kept, and the caller reads the
-// value the general way. errMore means the buffer ended inside it.
-func (s *usageScanner) wantedTags() (ok bool, err error) {
+// value the general way (decodeTags). errMore means the buffer ended
+// inside it.
+func (s *usageScanner) readTags() (ok bool, err error) {
+	if len(s.tags) > 0 {
+		clear(s.tags)
+	}
 	buf := s.buf[:s.end]
 	i := rawSpaces(buf, s.pos+1) // after the outer string's opening quote
 	if i >= len(buf) {
@@ -74,20 +78,29 @@ func (s *usageScanner) wantedTags() (ok bool, err error) {
 		return s.tagsAbandoned(innerNo)
 	}
 	s.pos = i + 1
+	if len(s.tags) > 0 {
+		s.row.Tags = s.tags
+	}
 	return true, nil
 }
 
-// keepTag stores val if key is wanted (the last of duplicate keys wins, as
-// in encoding/json's map). false: the pair is not of the sure form.
+// keepTag keeps a tag: in the map, or in tagVals when its key is wanted
+// (the last of duplicate keys wins, as in encoding/json's map). false: the
+// pair is not of the sure form.
 func (s *usageScanner) keepTag(key []byte, keyEsc bool, val []byte, valEsc bool) bool {
 	if hasHigh(key) && !utf8.Valid(key) {
 		return false // encoding/json would replace the bad bytes first
 	}
-	k := unsafeString(key)
-	if keyEsc {
-		n := len(s.arena)
-		s.arena, _ = appendUnquote(s.arena, key)
-		k = unsafeString(s.arena[n:len(s.arena):len(s.arena)])
+	k := s.unescaped(key, keyEsc)
+	if !s.tagKeys {
+		if hasHigh(val) && !utf8.Valid(val) {
+			return false
+		}
+		if s.tags == nil {
+			s.tags = map[string]string{}
+		}
+		s.tags[k] = s.unescaped(val, valEsc)
+		return true
 	}
 	for w, wk := range s.want.TagKeys {
 		if len(wk) != len(k) || wk != k {
@@ -96,20 +109,26 @@ func (s *usageScanner) keepTag(key []byte, keyEsc bool, val []byte, valEsc bool)
 		if hasHigh(val) && !utf8.Valid(val) {
 			return false
 		}
-		v := unsafeString(val)
-		if valEsc {
-			n := len(s.arena)
-			s.arena, _ = appendUnquote(s.arena, val)
-			v = unsafeString(s.arena[n:len(s.arena):len(s.arena)])
-		}
-		s.tagVals[w] = v
+		s.tagVals[w] = s.unescaped(val, valEsc)
 	}
 	return true
 }
 
-// tagsAbandoned forgets what wantedTags kept, for the general way.
+// unescaped returns the contents of an inner string: a view of the buffer,
+// or, with \u escapes, unescaped into the arena.
+func (s *usageScanner) unescaped(raw []byte, esc bool) string {
+	if !esc {
+		return unsafeString(raw)
+	}
+	n := len(s.arena)
+	s.arena, _ = appendUnquote(s.arena, raw)
+	return unsafeString(s.arena[n:len(s.arena):len(s.arena)])
+}
+
+// tagsAbandoned forgets what readTags kept, for the general way.
 func (s *usageScanner) tagsAbandoned(st innerStatus) (bool, error) {
 	clear(s.tagVals)
+	clear(s.tags)
 	if st == innerMore {
 		return false, errMore
 	}
