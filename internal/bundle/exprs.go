@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"sort"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Expr is a PromQL expression of the bundle and where it comes from.
