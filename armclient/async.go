@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/apierr"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/bodylimit"
 )
 
@@ -235,7 +236,7 @@ func (c *Client) downloadOnce(ctx context.Context, report string, u *url.URL) (*
 	if resp.StatusCode != http.StatusOK {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<10))
 		code, msg := parseServiceError(raw)
-		e := &Error{Report: report, Kind: kindForStatus(resp.StatusCode), Status: resp.StatusCode, Code: code, Message: "download from " + u.Host + ": " + msg}
+		e := &Error{Report: report, Kind: apierr.ForStatus(resp.StatusCode), Status: resp.StatusCode, Code: code, Message: "download from " + u.Host + ": " + msg}
 		switch resp.StatusCode {
 		case http.StatusForbidden, http.StatusNotFound, http.StatusGone, http.StatusUnauthorized:
 			e.Kind, e.Err = KindAsync, errLinkRefused

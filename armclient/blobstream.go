@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/apierr"
 )
 
 // streamBlob reads one blob straight from the blob host into read, never
@@ -173,7 +175,7 @@ func (b *blobReader) openOnce() (time.Duration, error) {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<10))
 	code, msg := parseServiceError(raw)
-	e := &Error{Report: b.report, Kind: kindForStatus(resp.StatusCode), Status: resp.StatusCode, Code: code, Message: b.name + ": download from " + b.u.Host + ": " + msg}
+	e := &Error{Report: b.report, Kind: apierr.ForStatus(resp.StatusCode), Status: resp.StatusCode, Code: code, Message: b.name + ": download from " + b.u.Host + ": " + msg}
 	switch resp.StatusCode {
 	case http.StatusForbidden, http.StatusNotFound, http.StatusGone, http.StatusUnauthorized:
 		e.Kind, e.Err = KindAsync, errLinkRefused

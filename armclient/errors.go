@@ -1,7 +1,6 @@
 package armclient
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -11,65 +10,31 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/apierr"
 )
 
-// Kind classifies a failed call by what the operator can do about it.
-type Kind int
+// Kind classifies a failed call by what the operator can do about it
+// (internal/apierr, shared with eaclient).
+type Kind = apierr.Kind
 
+// The kinds of failure of ARM and its identity authority.
 const (
-	// KindTransport: no HTTP response (connection refused, timeout, reset).
-	KindTransport Kind = iota
-	// KindAuth: no token: the identity authority refused the credential
-	// (wrong secret, unknown client, expired certificate) or is unreachable.
-	KindAuth
-	// KindBadRequest: 400.
-	KindBadRequest
-	// KindUnauthorized: 401 from ARM: the token was refused.
-	KindUnauthorized
-	// KindForbidden: 403 from ARM: the principal lacks the EA billing role.
-	KindForbidden
-	// KindNotFound: 404.
-	KindNotFound
-	// KindThrottled: 429, retries exhausted.
-	KindThrottled
-	// KindServer: 5xx, retries exhausted.
-	KindServer
-	// KindUnexpectedStatus: any other status.
-	KindUnexpectedStatus
-	// KindDecode: the body is not what the report should return.
-	KindDecode
-	// KindProtocol: a link to a foreign host, a paging loop, a body over
-	// the size limit.
-	KindProtocol
-	// KindAsync: an asynchronous report failed, timed out, or its download
-	// link was refused (expired).
-	KindAsync
+	KindTransport        = apierr.Transport
+	KindAuth             = apierr.Auth
+	KindBadRequest       = apierr.BadRequest
+	KindUnauthorized     = apierr.Unauthorized
+	KindForbidden        = apierr.Forbidden
+	KindNotFound         = apierr.NotFound
+	KindThrottled        = apierr.Throttled
+	KindServer           = apierr.Server
+	KindUnexpectedStatus = apierr.UnexpectedStatus
+	KindDecode           = apierr.Decode
+	KindProtocol         = apierr.Protocol
+	KindAsync            = apierr.Async
 )
-
-var kindNames = map[Kind]string{
-	KindTransport:        "transport error",
-	KindAuth:             "authentication failed",
-	KindBadRequest:       "bad request",
-	KindUnauthorized:     "unauthorized",
-	KindForbidden:        "forbidden",
-	KindNotFound:         "not found",
-	KindThrottled:        "throttled",
-	KindServer:           "server error",
-	KindUnexpectedStatus: "unexpected status",
-	KindDecode:           "decode error",
-	KindProtocol:         "protocol error",
-	KindAsync:            "asynchronous report failed",
-}
-
-func (k Kind) String() string {
-	if s, ok := kindNames[k]; ok {
-		return s
-	}
-	return fmt.Sprintf("kind(%d)", int(k))
-}
 
 // Error is the error every Client method returns (besides the billing
 // sentinels, which it may wrap). It names the report, the HTTP status, the
@@ -134,20 +99,7 @@ func (e *Error) Cause() string {
 	return c
 }
 
-func (e *Error) retryable() bool {
-	switch e.Kind {
-	case KindTransport:
-		return !errors.Is(e.Err, context.Canceled)
-	case KindThrottled:
-		return true
-	case KindServer:
-		switch e.Status {
-		case 500, 502, 503, 504:
-			return true
-		}
-	}
-	return false
-}
+func (e *Error) retryable() bool { return apierr.Retryable(e.Kind, e.Status, e.Err) }
 
 // KindOf returns the Kind of an error returned by the client.
 func KindOf(err error) (Kind, bool) {
@@ -156,25 +108,6 @@ func KindOf(err error) (Kind, bool) {
 		return e.Kind, true
 	}
 	return 0, false
-}
-
-func kindForStatus(status int) Kind {
-	switch {
-	case status == http.StatusBadRequest:
-		return KindBadRequest
-	case status == http.StatusUnauthorized:
-		return KindUnauthorized
-	case status == http.StatusForbidden:
-		return KindForbidden
-	case status == http.StatusNotFound:
-		return KindNotFound
-	case status == http.StatusTooManyRequests:
-		return KindThrottled
-	case status >= 500:
-		return KindServer
-	default:
-		return KindUnexpectedStatus
-	}
 }
 
 // armErrorBody is the ARM error shape, {"error":{"code","message"}}, read
@@ -242,7 +175,7 @@ func parseServiceError(body []byte) (code, message string) {
 // newStatusError builds the error of a non-2xx ARM response.
 func newStatusError(report string, status int, body []byte, wait time.Duration) *Error {
 	code, msg := parseServiceError(body)
-	e := &Error{Report: report, Kind: kindForStatus(status), Status: status, Code: code, Message: msg}
+	e := &Error{Report: report, Kind: apierr.ForStatus(status), Status: status, Code: code, Message: msg}
 	switch status {
 	case http.StatusUnauthorized:
 		e.Hint = "the token was refused: check the tenant, and that the principal is assigned an EA billing role on the enrollment"
@@ -300,6 +233,8 @@ func describeTokenError(err error) string {
 	return excerpt(s)
 }
 
+// maxExcerpt bounds a message taken from an error body: ARM and Entra ID
+// messages carry codes, correlation ids and the missing role.
 const maxExcerpt = 300
 
 var (
@@ -317,15 +252,4 @@ func redact(s string) string {
 }
 
 // excerpt turns a message into one short printable, redacted line.
-func excerpt(s string) string {
-	s = redact(s)
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > maxExcerpt {
-		cut := maxExcerpt
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
-}
+func excerpt(s string) string { return apierr.Excerpt(redact(s), maxExcerpt) }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/apierr"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/bodylimit"
 )
 
@@ -280,7 +281,7 @@ func (c *Client) retrying(ctx context.Context, report string, attempt func() (re
 			return false, err
 		}
 		e.Attempts = n
-		if !retryable(e) || ctx.Err() != nil || n >= c.retry.MaxAttempts {
+		if !apierr.Retryable(e.Kind, e.Status, e.Err) || ctx.Err() != nil || n >= c.retry.MaxAttempts {
 			return false, e
 		}
 		wait := retryAfter
@@ -311,21 +312,6 @@ func (c *Client) backoff(attempt int) time.Duration {
 	}
 	half := d / 2
 	return half + rand.N(half+1)
-}
-
-func retryable(e *Error) bool {
-	switch e.Kind {
-	case KindTransport:
-		return !errors.Is(e.Err, context.Canceled)
-	case KindThrottled:
-		return true
-	case KindServer:
-		switch e.Status {
-		case 500, 502, 503, 504:
-			return true
-		}
-	}
-	return false
 }
 
 func (c *Client) attempt(ctx context.Context, report string, u *url.URL, etag string, maxBytes int64, meta *Meta, decode func(response) error) (retryAfter time.Duration, notModified bool, err error) {
@@ -384,7 +370,7 @@ func (c *Client) attempt(ctx context.Context, report string, u *url.URL, etag st
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return 0, false, nil
 	default:
-		e := &Error{Report: report, Kind: kindForStatus(resp.StatusCode), Status: resp.StatusCode, Message: excerpt(errorBody(resp), string(c.key))}
+		e := &Error{Report: report, Kind: apierr.ForStatus(resp.StatusCode), Status: resp.StatusCode, Message: excerpt(errorBody(resp), string(c.key))}
 		return retryAfterOf(resp.Header, time.Now()), false, e
 	}
 }

@@ -5,60 +5,28 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/apierr"
 )
 
-// Kind classifies a failed API call by what the caller can do about it.
-type Kind int
+// Kind classifies a failed API call by what the caller can do about it
+// (internal/apierr, shared with armclient).
+type Kind = apierr.Kind
 
+// The kinds of failure of the EA API.
 const (
-	// KindTransport: no HTTP response (connection refused, timeout, reset).
-	KindTransport Kind = iota
-	// KindBadRequest: 400, invalid parameters (or no data for the range).
-	KindBadRequest
-	// KindUnauthorized: 401, the API key is missing, invalid or expired.
-	KindUnauthorized
-	// KindForbidden: 403, the key's scope does not cover the report.
-	KindForbidden
-	// KindNotFound: 404, unknown route or enrollment, or no data for the period.
-	KindNotFound
-	// KindThrottled: 429, retries exhausted.
-	KindThrottled
-	// KindServer: 5xx, retries exhausted.
-	KindServer
-	// KindUnexpectedStatus: any other status code.
-	KindUnexpectedStatus
-	// KindDecode: the response body is not what the report should return.
-	KindDecode
-	// KindProtocol: the server broke the protocol (a nextLink to a foreign
-	// host, a paging loop, a body over the size limit).
-	KindProtocol
-	// KindReportFailed: the asynchronous usage report ended as Failed (4)
-	// or TimedOut (7), missed its deadline, or its blob link expired again
-	// after a resubmission.
-	KindReportFailed
+	KindTransport        = apierr.Transport
+	KindBadRequest       = apierr.BadRequest
+	KindUnauthorized     = apierr.Unauthorized
+	KindForbidden        = apierr.Forbidden
+	KindNotFound         = apierr.NotFound
+	KindThrottled        = apierr.Throttled
+	KindServer           = apierr.Server
+	KindUnexpectedStatus = apierr.UnexpectedStatus
+	KindDecode           = apierr.Decode
+	KindProtocol         = apierr.Protocol
+	KindReportFailed     = apierr.ReportFailed
 )
-
-var kindNames = map[Kind]string{
-	KindTransport:        "transport error",
-	KindBadRequest:       "bad request",
-	KindUnauthorized:     "unauthorized",
-	KindForbidden:        "forbidden",
-	KindNotFound:         "not found",
-	KindThrottled:        "throttled",
-	KindServer:           "server error",
-	KindUnexpectedStatus: "unexpected status",
-	KindDecode:           "decode error",
-	KindProtocol:         "protocol error",
-	KindReportFailed:     "report failed",
-}
-
-func (k Kind) String() string {
-	if s, ok := kindNames[k]; ok {
-		return s
-	}
-	return fmt.Sprintf("kind(%d)", int(k))
-}
 
 // Error is the error every Client method returns. It names the report, and
 // carries the HTTP status and a short excerpt of the response body when there
@@ -100,14 +68,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Cause classifies the failure without its details ("HTTP 401
 // unauthorized", "transport error"): the exporter logs a failure streak
 // again when its cause changes.
-func (e *Error) Cause() string { return cause(e.Kind.String(), e.Status) }
-
-func cause(kind string, status int) string {
-	if status != 0 {
-		return fmt.Sprintf("HTTP %d %s", status, kind)
-	}
-	return kind
-}
+func (e *Error) Cause() string { return apierr.Cause(e.Kind, e.Status) }
 
 // KindOf returns the Kind of an error returned by the client, and false for
 // any other error.
@@ -119,29 +80,6 @@ func KindOf(err error) (Kind, bool) {
 	return 0, false
 }
 
-func kindForStatus(status int) Kind {
-	switch {
-	case status == http.StatusBadRequest:
-		return KindBadRequest
-	case status == http.StatusUnauthorized:
-		return KindUnauthorized
-	case status == http.StatusForbidden:
-		return KindForbidden
-	case status == http.StatusNotFound:
-		return KindNotFound
-	case status == http.StatusTooManyRequests:
-		return KindThrottled
-	case status >= 500:
-		return KindServer
-	default:
-		return KindUnexpectedStatus
-	}
-}
-
-// maxExcerpt bounds how much of an error body goes into an error message:
-// enough to read an API error, not enough to flood a log with an HTML page.
-const maxExcerpt = 200
-
 // excerpt turns an error body into one short printable line, with the key
 // (should a server ever echo it) replaced.
 func excerpt(body []byte, key string) string {
@@ -149,13 +87,8 @@ func excerpt(body []byte, key string) string {
 	if key != "" {
 		s = strings.ReplaceAll(s, key, "<secret>")
 	}
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > maxExcerpt {
-		cut := maxExcerpt
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
+	return apierr.Excerpt(s, maxExcerpt)
 }
+
+// maxExcerpt bounds how much of an error body goes into an error message.
+const maxExcerpt = 200

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/apierr"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/bodylimit"
 	"github.com/azure-ea-exporter/azure_ea_exporter/internal/usagecsv"
 )
@@ -387,6 +388,6 @@ func (c *Client) csvAttempt(ctx context.Context, method string, u *url.URL, key 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return 0, false, nil
 	default:
-		return retryAfterOf(resp.Header, time.Now()), false, &Error{Report: report, Kind: kindForStatus(resp.StatusCode), Status: resp.StatusCode, Message: excerpt(errorBody(resp), string(c.key))}
+		return retryAfterOf(resp.Header, time.Now()), false, &Error{Report: report, Kind: apierr.ForStatus(resp.StatusCode), Status: resp.StatusCode, Message: excerpt(errorBody(resp), string(c.key))}
 	}
 }
