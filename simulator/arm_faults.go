@@ -86,22 +86,7 @@ func (a *ARM) takeFault(route string, r *http.Request) *ARMFault {
 }
 
 // delay applies Latency and Hang; false means the client went away.
-func (f *ARMFault) delay(r *http.Request) bool {
-	if f.Hang {
-		<-r.Context().Done()
-		return false
-	}
-	if f.Latency > 0 {
-		t := time.NewTimer(f.Latency)
-		defer t.Stop()
-		select {
-		case <-r.Context().Done():
-			return false
-		case <-t.C:
-		}
-	}
-	return true
-}
+func (f *ARMFault) delay(r *http.Request) bool { return delay(r, f.Latency, f.Hang) }
 
 func (f *ARMFault) writeStatus(w http.ResponseWriter, provider string) {
 	if f.RetryAfter > 0 {

@@ -76,13 +76,17 @@ func (s *Server) takeFault(report string, r *http.Request) *Fault {
 }
 
 // delay applies Latency and Hang; false means the client went away.
-func (f *Fault) delay(r *http.Request) bool {
-	if f.Hang {
+func (f *Fault) delay(r *http.Request) bool { return delay(r, f.Latency, f.Hang) }
+
+// delay waits latency before an answer, or (hang) until the client gives
+// up, for both modes' faults; false means the client went away.
+func delay(r *http.Request, latency time.Duration, hang bool) bool {
+	if hang {
 		<-r.Context().Done()
 		return false
 	}
-	if f.Latency > 0 {
-		t := time.NewTimer(f.Latency)
+	if latency > 0 {
+		t := time.NewTimer(latency)
 		defer t.Stop()
 		select {
 		case <-r.Context().Done():
