@@ -212,7 +212,7 @@ func (c *Client) download(ctx context.Context, report, raw string) (*os.File, in
 			return nil, 0, err
 		}
 		if wait <= 0 {
-			wait = c.backoff(attempt)
+			wait = c.cfg.Retry.Backoff(attempt)
 		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, 0, &Error{Report: report, Kind: KindTransport, Err: err}

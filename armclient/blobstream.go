@@ -131,7 +131,7 @@ func (b *blobReader) open() error {
 			return err
 		}
 		if wait <= 0 {
-			wait = c.backoff(attempt)
+			wait = c.cfg.Retry.Backoff(attempt)
 		}
 		if err := c.sleep(b.ctx, wait); err != nil {
 			return &Error{Report: b.report, Kind: KindTransport, Err: err}

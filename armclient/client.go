@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -337,17 +336,6 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return longest
 }
 
-// backoff returns the wait before retry number attempt: exponential with
-// equal jitter.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.cfg.Retry.InitialBackoff << (attempt - 1)
-	if d <= 0 || d > c.cfg.Retry.MaxBackoff {
-		d = c.cfg.Retry.MaxBackoff
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
 // request is one ARM call.
 type request struct {
 	report string
@@ -389,7 +377,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 			return nil, e
 		}
 		if wait <= 0 && e.Status != http.StatusUnauthorized {
-			wait = c.backoff(attempt)
+			wait = c.cfg.Retry.Backoff(attempt)
 		}
 		if c.now().Sub(start)+wait > c.cfg.Retry.MaxElapsed {
 			if wait > 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/azure-ea-exporter/azure_ea_exporter/billing"
+	"github.com/azure-ea-exporter/azure_ea_exporter/internal/apierr"
 )
 
 // Report names, as used in configuration, metrics and errors. They are the
@@ -81,20 +82,9 @@ var DefaultAPIVersions = APIVersions{
 	CostManagement: "2025-03-01",
 }
 
-// Retry bounds the retries of one request. Zero values take the defaults.
-type Retry struct {
-	// MaxAttempts is the number of requests made at most, the first included.
-	MaxAttempts int
-	// InitialBackoff is the wait before the first retry of a 5xx or a
-	// transport error without a retry header; each next one doubles, with
-	// jitter, up to MaxBackoff.
-	InitialBackoff time.Duration
-	MaxBackoff     time.Duration
-	// MaxElapsed bounds the time spent on one request including its
-	// retries. A retry header that would go past it ends the retries at
-	// once, with the throttling error.
-	MaxElapsed time.Duration
-}
+// Retry bounds the retries of one request. Zero values take the defaults
+// (internal/apierr, shared with eaclient).
+type Retry = apierr.Retry
 
 // DefaultRetry is the retry policy when Config.Retry is zero.
 var DefaultRetry = Retry{MaxAttempts: 5, InitialBackoff: 2 * time.Second, MaxBackoff: time.Minute, MaxElapsed: 10 * time.Minute}
@@ -265,19 +255,7 @@ func (c *Config) setDefaults() error {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
 	}
-	r := &c.Retry
-	if r.MaxAttempts <= 0 {
-		r.MaxAttempts = DefaultRetry.MaxAttempts
-	}
-	if r.InitialBackoff <= 0 {
-		r.InitialBackoff = DefaultRetry.InitialBackoff
-	}
-	if r.MaxBackoff <= 0 {
-		r.MaxBackoff = DefaultRetry.MaxBackoff
-	}
-	if r.MaxElapsed <= 0 {
-		r.MaxElapsed = DefaultRetry.MaxElapsed
-	}
+	c.Retry = c.Retry.Or(DefaultRetry)
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}

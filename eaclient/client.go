@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -49,18 +48,9 @@ const (
 	DefaultMaxPages       = 100_000
 )
 
-// Retry bounds the retries of one request. Zero values take the defaults.
-type Retry struct {
-	// MaxAttempts is the number of requests made at most, the first included.
-	MaxAttempts int
-	// InitialBackoff is the wait before the first retry; each next one doubles,
-	// with jitter, up to MaxBackoff.
-	InitialBackoff time.Duration
-	MaxBackoff     time.Duration
-	// MaxElapsed bounds the time spent on one request including its retries.
-	// A Retry-After that would go past it ends the retries at once.
-	MaxElapsed time.Duration
-}
+// Retry bounds the retries of one request. Zero values take the defaults
+// (internal/apierr, shared with armclient).
+type Retry = apierr.Retry
 
 // DefaultRetry is the retry policy when Config.Retry is zero.
 var DefaultRetry = Retry{MaxAttempts: 4, InitialBackoff: time.Second, MaxBackoff: time.Minute, MaxElapsed: 5 * time.Minute}
@@ -167,19 +157,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "azure_ea_exporter"
 	}
-	r := cfg.Retry
-	if r.MaxAttempts <= 0 {
-		r.MaxAttempts = DefaultRetry.MaxAttempts
-	}
-	if r.InitialBackoff <= 0 {
-		r.InitialBackoff = DefaultRetry.InitialBackoff
-	}
-	if r.MaxBackoff <= 0 {
-		r.MaxBackoff = DefaultRetry.MaxBackoff
-	}
-	if r.MaxElapsed <= 0 {
-		r.MaxElapsed = DefaultRetry.MaxElapsed
-	}
+	r := cfg.Retry.Or(DefaultRetry)
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -286,7 +264,7 @@ func (c *Client) retrying(ctx context.Context, report string, attempt func() (re
 		}
 		wait := retryAfter
 		if wait <= 0 {
-			wait = c.backoff(n)
+			wait = c.retry.Backoff(n)
 		}
 		if time.Since(start)+wait > c.retry.MaxElapsed {
 			return false, e
@@ -300,18 +278,6 @@ func (c *Client) retrying(ctx context.Context, report string, attempt func() (re
 		case <-t.C:
 		}
 	}
-}
-
-// backoff returns the wait before retry number attempt: exponential with
-// "equal jitter" (half fixed, half random), so that many exporters throttled
-// at once do not come back in step.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.retry.InitialBackoff << (attempt - 1)
-	if d <= 0 || d > c.retry.MaxBackoff {
-		d = c.retry.MaxBackoff
-	}
-	half := d / 2
-	return half + rand.N(half+1)
 }
 
 func (c *Client) attempt(ctx context.Context, report string, u *url.URL, etag string, maxBytes int64, meta *Meta, decode func(response) error) (retryAfter time.Duration, notModified bool, err error) {

@@ -171,7 +171,7 @@ func TestBackoffBounds(t *testing.T) {
 	for attempt := 1; attempt < 8; attempt++ {
 		full := min(time.Second, 100*time.Millisecond<<(attempt-1))
 		for range 20 {
-			d := c.backoff(attempt)
+			d := c.retry.Backoff(attempt)
 			if d < full/2 || d > full {
 				t.Fatalf("attempt %d: backoff %v outside [%v, %v]", attempt, d, full/2, full)
 			}

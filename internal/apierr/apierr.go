@@ -1,8 +1,8 @@
 // Package apierr is what the two sources' clients (eaclient, armclient)
 // share about failed calls: the kinds of failure, by what an operator can
 // do about them, their names in logs and on /status, the kind of an HTTP
-// status, which failures are worth retrying, and how much of an error body
-// goes into a message. Each client keeps its own Error type (the EA one
+// status, which failures are worth retrying and the retry policy with its
+// backoff, and how much of an error body goes into a message. Each client keeps its own Error type (the EA one
 // names the report and status, the ARM one also the service's code and a
 // hint about the missing role).
 package apierr
@@ -11,8 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -139,4 +141,48 @@ func Excerpt(s string, max int) string {
 		s = s[:cut] + "…"
 	}
 	return strings.ToValidUTF8(s, "?")
+}
+
+// Retry is a client's retry policy.
+type Retry struct {
+	// MaxAttempts is the number of requests made at most, the first included.
+	MaxAttempts int
+	// InitialBackoff is the wait before the first retry that has no
+	// server-given wait; each next one doubles, with jitter, up to
+	// MaxBackoff.
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+	// MaxElapsed bounds the time spent on one request including its
+	// retries. A server-given wait that would go past it ends the retries
+	// at once.
+	MaxElapsed time.Duration
+}
+
+// Or returns r with each zero or negative field taken from def.
+func (r Retry) Or(def Retry) Retry {
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = def.MaxAttempts
+	}
+	if r.InitialBackoff <= 0 {
+		r.InitialBackoff = def.InitialBackoff
+	}
+	if r.MaxBackoff <= 0 {
+		r.MaxBackoff = def.MaxBackoff
+	}
+	if r.MaxElapsed <= 0 {
+		r.MaxElapsed = def.MaxElapsed
+	}
+	return r
+}
+
+// Backoff returns the wait before retry number attempt: exponential with
+// "equal jitter" (half fixed, half random), so that many exporters
+// throttled at once do not come back in step.
+func (r Retry) Backoff(attempt int) time.Duration {
+	d := r.InitialBackoff << (attempt - 1)
+	if d <= 0 || d > r.MaxBackoff {
+		d = r.MaxBackoff
+	}
+	half := d / 2
+	return half + rand.N(half+1)
 }

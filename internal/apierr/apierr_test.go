@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -60,5 +61,23 @@ func TestExcerpt(t *testing.T) {
 	}
 	if got := Excerpt("bad \xff byte", 200); got != "bad ? byte" {
 		t.Errorf("Excerpt = %q", got)
+	}
+}
+
+func TestRetry(t *testing.T) {
+	def := Retry{MaxAttempts: 4, InitialBackoff: time.Second, MaxBackoff: time.Minute, MaxElapsed: 5 * time.Minute}
+	got := Retry{MaxAttempts: 2, MaxBackoff: -1}.Or(def)
+	if want := (Retry{MaxAttempts: 2, InitialBackoff: time.Second, MaxBackoff: time.Minute, MaxElapsed: 5 * time.Minute}); got != want {
+		t.Errorf("Or = %+v, want %+v", got, want)
+	}
+	r := Retry{InitialBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+	for attempt := 1; attempt < 70; attempt++ {
+		full := time.Second
+		if attempt < 5 {
+			full = 100 * time.Millisecond << (attempt - 1)
+		}
+		if d := r.Backoff(attempt); d < full/2 || d > full {
+			t.Fatalf("attempt %d: backoff %v outside [%v, %v]", attempt, d, full/2, full)
+		}
 	}
 }
