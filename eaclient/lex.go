@@ -143,8 +143,9 @@ func (l *lexer) unit(parse func() error) error {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// ws skips white space and returns the next byte. The fast path, no white
-// space at all (compact JSON), inlines.
+// ws skips white space and returns the next byte; the fast path is no
+// white space at all. It is over the compiler's inlining budget, so the
+// row loop (rowObject), where it runs for every value, has it by hand.
 func (l *lexer) ws() (byte, error) {
 	if l.pos < l.end {
 		if c := l.buf[l.pos]; c > ' ' {

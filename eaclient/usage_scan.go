@@ -25,7 +25,8 @@ import (
 //     hashing them: usage_fields.go; tags are read in one pass over the
 //     escaped JSON, only the wanted ones and without a map for a label
 //     layout: usage_tags.go;
-//   - scanning strings sixteen bytes a step (SSE2 on amd64, strscan_*);
+//   - finding the ends of strings through bit masks of the whole buffer,
+//     classified once per read (SSE2 on amd64): classify.go;
 //   - predicting each row's keys from the row before: the rows of a page
 //     share their keys and layout, so the bytes from the end of one value
 //     to the start of the next (`,"meterName":` or `,\n    "meterName": `)
